@@ -1,1 +1,147 @@
-// placeholder, replaced by the interpreter lifetime code
+#include "python/interpreter.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+namespace qilin::python {
+
+namespace {
+
+bool is_dir(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+// With VIRTUAL_ENV set, that environment's packages are importable, as they
+// are for a gunicorn started from it. A virtualenv of another Python version
+// cannot work with this interpreter: say so.
+Status add_virtualenv() {
+  const char* venv = std::getenv("VIRTUAL_ENV");
+  if (!venv || !*venv) return Status::ok();
+  const std::string base = venv;
+  const std::string want = "python" QILIN_PYTHON_VERSION;
+  const std::string site = base + "/lib/" + want + "/site-packages";
+  if (!is_dir(site)) {
+    std::string found;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(base + "/lib", ec)) {
+      std::string name = entry.path().filename().string();
+      if (name.rfind("python", 0) == 0) found += (found.empty() ? "" : ", ") + name;
+    }
+    if (found.empty()) {
+      return Status::error("VIRTUAL_ENV=" + base + " is not a virtualenv (no lib/" + want +
+                           "/site-packages)");
+    }
+    return Status::error("VIRTUAL_ENV=" + base + " was made for " + found + ", but qilin embeds " +
+                         want);
+  }
+  PyRef site_mod = PyRef::steal(PyImport_ImportModule("site"));
+  if (!site_mod) return Status::error(take_exception_line());
+  PyRef r = PyRef::steal(PyObject_CallMethod(site_mod.get(), "addsitedir", "s", site.c_str()));
+  if (!r) return Status::error(take_exception_line());
+  // addsitedir appends; a virtualenv's packages must win over the system's.
+  PyObject* path = PySys_GetObject("path");  // borrowed
+  PyRef entry = PyRef::steal(PyUnicode_FromString(site.c_str()));
+  Py_ssize_t n = PyList_Size(path);
+  for (Py_ssize_t i = 0; i < n; ++i) {
+    if (PyObject_RichCompareBool(PyList_GetItem(path, i), entry.get(), Py_EQ) == 1) {
+      PySequence_DelItem(path, i);
+      break;
+    }
+  }
+  PyList_Insert(path, 1, entry.get());
+  return Status::ok();
+}
+
+}  // namespace
+
+Status start_interpreter(const std::vector<std::string>& argv) {
+  PyConfig config;
+  PyConfig_InitPythonConfig(&config);
+  config.install_signal_handlers = 0;
+  config.parse_argv = 0;
+  PyStatus st = PyConfig_SetBytesString(&config, &config.program_name, QILIN_PYTHON_EXECUTABLE);
+  if (!PyStatus_Exception(st)) {
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    st = PyConfig_SetBytesArgv(&config, Py_ssize_t(args.size()), args.data());
+  }
+  if (!PyStatus_Exception(st)) st = Py_InitializeFromConfig(&config);
+  PyConfig_Clear(&config);
+  if (PyStatus_Exception(st)) {
+    return Status::error(std::string("cannot start Python: ") + (st.err_msg ? st.err_msg : "unknown error"));
+  }
+  char cwd[4096];
+  if (::getcwd(cwd, sizeof(cwd))) {
+    if (Status s = prepend_sys_path(cwd); !s) return s;
+  }
+  return add_virtualenv();
+}
+
+Status prepend_sys_path(const std::string& dir) {
+  PyObject* path = PySys_GetObject("path");  // borrowed
+  if (!path || !PyList_Check(path)) return Status::error("sys.path is not a list");
+  PyRef entry = PyRef::steal(PyUnicode_DecodeFSDefault(dir.c_str()));
+  if (!entry) return Status::error(take_exception_line());
+  if (PyList_Size(path) > 0 && PyObject_RichCompareBool(PyList_GetItem(path, 0), entry.get(), Py_EQ) == 1) {
+    return Status::ok();
+  }
+  if (PyList_Insert(path, 0, entry.get()) != 0) return Status::error(take_exception_line());
+  return Status::ok();
+}
+
+std::string take_traceback() {
+  PyObject *type, *value, *tb;
+  PyErr_Fetch(&type, &value, &tb);
+  if (!type) return "";
+  PyErr_NormalizeException(&type, &value, &tb);
+  PyRef t = PyRef::steal(type), v = PyRef::steal(value), b = PyRef::steal(tb);
+  PyRef mod = PyRef::steal(PyImport_ImportModule("traceback"));
+  PyRef lines;
+  if (mod) {
+    lines = PyRef::steal(PyObject_CallMethod(mod.get(), "format_exception", "OOO", t.get(),
+                                             v ? v.get() : Py_None, b ? b.get() : Py_None));
+  }
+  std::string out;
+  if (lines) {
+    PyRef joined = PyRef::steal(PyUnicode_Join(PyRef::steal(PyUnicode_FromString("")).get(), lines.get()));
+    if (joined) {
+      const char* s = PyUnicode_AsUTF8(joined.get());
+      if (s) out = s;
+    }
+  }
+  PyErr_Clear();
+  if (out.empty()) out = "(traceback unavailable)";
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
+std::string take_exception_line() {
+  PyObject *type, *value, *tb;
+  PyErr_Fetch(&type, &value, &tb);
+  if (!type) return "";
+  PyErr_NormalizeException(&type, &value, &tb);
+  PyRef t = PyRef::steal(type), v = PyRef::steal(value), b = PyRef::steal(tb);
+  std::string out = reinterpret_cast<PyTypeObject*>(t.get())->tp_name;
+  if (v) {
+    PyRef s = PyRef::steal(PyObject_Str(v.get()));
+    const char* text = s ? PyUnicode_AsUTF8(s.get()) : nullptr;
+    if (text && *text) {
+      out += ": ";
+      out += text;
+    }
+  }
+  PyErr_Clear();
+  return out;
+}
+
+void run_atexit_handlers() {
+  PyRef mod = PyRef::steal(PyImport_ImportModule("atexit"));
+  if (mod) PyRef::steal(PyObject_CallMethod(mod.get(), "_run_exitfuncs", nullptr));
+  PyErr_Clear();
+}
+
+}  // namespace qilin::python

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what building and testing qilin need on Debian 12, as root.
+# Skips apt entirely when everything is already there.
+set -euo pipefail
+packages=(
+  g++ make cmake             # the build
+  python3.11-dev             # the embedded CPython (Debian's, named explicitly)
+  libgtest-dev               # unit tests
+  python3-pytest python3-requests  # black-box tests
+  python3-django             # the Django app-loading test
+  curl                       # tests and the README's example
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${missing[@]}"
+fi

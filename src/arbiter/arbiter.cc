@@ -1,0 +1,316 @@
+#include "arbiter/arbiter.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <random>
+
+#include "sys/heartbeat_table.h"
+
+namespace qilin::arbiter {
+
+namespace {
+
+constexpr int kWorkerBootError = 3;
+constexpr int kAppLoadError = 4;
+
+const char* signal_name(int sig) {
+  switch (sig) {
+    case SIGHUP: return "hup";
+    case SIGTERM: return "term";
+    case SIGINT: return "int";
+    case SIGQUIT: return "quit";
+    case SIGTTIN: return "ttin";
+    case SIGTTOU: return "ttou";
+    case SIGUSR1: return "usr1";
+    case SIGUSR2: return "usr2";
+    case SIGWINCH: return "winch";
+    case SIGCHLD: return "chld";
+    default: return "unknown";
+  }
+}
+
+std::string signal_full_name(int sig) {
+  const char* abbrev = sigabbrev_np(sig);
+  return abbrev ? std::string("SIG") + abbrev : "code " + std::to_string(sig);
+}
+
+}  // namespace
+
+Arbiter::Arbiter(ArbiterOptions options, log::ErrorLog& log, WorkerRuntime& runtime)
+    : options_(std::move(options)), log_(log), runtime_(runtime), num_workers_(options_.workers) {}
+
+Arbiter::~Arbiter() = default;
+
+int Arbiter::run() {
+  log_.info(std::string("Starting qilin ") + QILIN_VERSION);
+  if (!heartbeat_.valid()) {
+    log_.error("could not map the heartbeat table");
+    return 1;
+  }
+  if (!options_.pidfile.empty()) {
+    if (Status s = pidfile_.create(options_.pidfile, getpid()); !s) {
+      log_.error(s.message());
+      return 1;
+    }
+  }
+  auto bound = sys::open_listeners(options_.bind, options_.listen,
+                                   [this](const std::string& line) { log_.error(line); });
+  if (!bound) {
+    log_.error(bound.message());
+    pidfile_.unlink();
+    return 1;
+  }
+  listeners_ = std::move(*bound);
+  std::string urls;
+  for (auto& l : listeners_) {
+    sys::set_nonblocking(l.fd(), true);
+    if (!urls.empty()) urls += ",";
+    urls += l.url();
+  }
+  log_.info("Listening at: " + urls + " (" + std::to_string(getpid()) + ")");
+  log_.info("Using worker: " + options_.worker_class);
+
+  signals_.install({SIGHUP, SIGQUIT, SIGINT, SIGTERM, SIGTTIN, SIGTTOU, SIGUSR1, SIGUSR2, SIGWINCH,
+                    SIGCHLD});
+  ::signal(SIGPIPE, SIG_IGN);
+
+  manage_workers();
+  while (!exit_code_) {
+    pollfd p{signals_.fd(), POLLIN, 0};
+    ::poll(&p, 1, 1000);
+    std::vector<int> pending = signals_.drain();
+    // SIGCHLD first so a halting exit code is seen before anything else.
+    reap_workers();
+    for (int sig : pending) {
+      if (exit_code_) break;
+      dispatch(sig);
+    }
+    if (exit_code_) break;
+    murder_workers();
+    manage_workers();
+  }
+  int code = *exit_code_;
+  if (code == 0 && halt_reason_.empty()) {
+    stop(stopping_graceful_);
+    log_.info("Shutting down: Master");
+  } else {
+    code = halt(halt_reason_, code);
+  }
+  pidfile_.unlink();
+  return code;
+}
+
+void Arbiter::dispatch(int sig) {
+  if (sig != SIGCHLD) log_.info(std::string("Handling signal: ") + signal_name(sig));
+  switch (sig) {
+    case SIGHUP: handle_hup(); break;
+    case SIGTERM: handle_term(); break;
+    case SIGINT: handle_int(); break;
+    case SIGQUIT: handle_quit(); break;
+    case SIGTTIN: handle_ttin(); break;
+    case SIGTTOU: handle_ttou(); break;
+    case SIGUSR1: handle_usr1(); break;
+    case SIGWINCH: handle_winch(); break;
+    case SIGUSR2: log_.warning("USR2 (binary upgrade) is not supported yet; ignored"); break;
+    default: break;
+  }
+}
+
+void Arbiter::handle_hup() {
+  log_.info("Hang up: Master");
+  // New workers first, then the oldest surplus ones are retired gracefully
+  // by manage_workers(), so there is no moment without workers.
+  for (int i = 0; i < num_workers_; ++i) spawn_worker();
+  manage_workers();
+}
+
+void Arbiter::handle_term() {
+  stopping_graceful_ = true;
+  exit_code_ = 0;
+}
+void Arbiter::handle_int() {
+  stopping_graceful_ = false;
+  exit_code_ = 0;
+}
+void Arbiter::handle_quit() { handle_int(); }
+
+void Arbiter::handle_ttin() {
+  ++num_workers_;
+  manage_workers();
+}
+
+void Arbiter::handle_ttou() {
+  if (num_workers_ <= 1) return;
+  --num_workers_;
+  manage_workers();
+}
+
+void Arbiter::handle_usr1() {
+  log_.reopen();
+  kill_workers(SIGUSR1);
+}
+
+void Arbiter::handle_winch() {
+  // gunicorn only acts on WINCH when daemonized; qilin does not daemonize yet.
+  log_.debug("SIGWINCH ignored. Not daemonized");
+}
+
+void Arbiter::spawn_worker() {
+  int slot = heartbeat_.acquire();
+  if (slot < 0) {
+    log_.error("too many workers: no free heartbeat slot");
+    return;
+  }
+  int age = ++next_age_;
+  worker::WorkerOptions per_worker = options_.worker;
+  if (options_.max_requests > 0) {
+    int64_t jitter = 0;
+    if (options_.max_requests_jitter > 0) {
+      std::random_device rd;
+      jitter = std::uniform_int_distribution<int64_t>(0, options_.max_requests_jitter)(rd);
+    }
+    per_worker.max_requests = options_.max_requests + jitter;
+  }
+  runtime_.before_fork();
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    runtime_.after_fork_parent();
+    heartbeat_.release(slot);
+    log_.error(std::string("fork failed: ") + std::strerror(errno));
+    return;
+  }
+  if (pid == 0) {
+    signals_.reset();
+    log_.info("Booting worker with pid: " + std::to_string(getpid()));
+    WorkerContext context{age, slot, listeners_, heartbeat_, log_, per_worker};
+    int code = runtime_.run_worker(context);
+    log_.info("Worker exiting (pid: " + std::to_string(getpid()) + ")");
+    ::_exit(code);
+  }
+  runtime_.after_fork_parent();
+  workers_[pid] = WorkerRecord{age, slot};
+}
+
+void Arbiter::manage_workers() {
+  while (int(workers_.size()) < num_workers_) {
+    size_t before = workers_.size();
+    spawn_worker();
+    if (workers_.size() == before) break;
+  }
+  if (int(workers_.size()) > num_workers_) {
+    std::vector<std::pair<int, pid_t>> by_age;
+    for (auto& [pid, w] : workers_) by_age.push_back({w.age, pid});
+    std::sort(by_age.begin(), by_age.end());
+    for (size_t i = 0; i + num_workers_ < by_age.size(); ++i) kill_worker(by_age[i].second, SIGTERM);
+  }
+}
+
+void Arbiter::murder_workers() {
+  if (options_.timeout_seconds <= 0) return;
+  const int64_t now = sys::monotonic_ms();
+  for (auto& [pid, w] : workers_) {
+    if (now - heartbeat_.last_beat_ms(w.slot) <= int64_t(options_.timeout_seconds) * 1000) continue;
+    if (!w.aborted) {
+      log_.critical("WORKER TIMEOUT (pid:" + std::to_string(pid) + ")");
+      w.aborted = true;
+      kill_worker(pid, SIGABRT);
+    } else {
+      kill_worker(pid, SIGKILL);
+    }
+  }
+}
+
+void Arbiter::reap_workers() {
+  while (true) {
+    int status = 0;
+    pid_t pid = ::waitpid(-1, &status, WNOHANG);
+    if (pid <= 0) return;
+    auto it = workers_.find(pid);
+    if (it == workers_.end()) continue;  // not ours (qilin as PID 1): reaped quietly
+    heartbeat_.release(it->second.slot);
+    workers_.erase(it);
+    if (WIFEXITED(status)) {
+      int code = WEXITSTATUS(status);
+      if (code == kWorkerBootError && !exit_code_) {
+        exit_code_ = kWorkerBootError;
+        halt_reason_ = "Worker failed to boot.";
+      } else if (code == kAppLoadError && !exit_code_) {
+        exit_code_ = kAppLoadError;
+        halt_reason_ = "App failed to load.";
+      } else if (code > 0) {
+        log_.error("Worker (pid:" + std::to_string(pid) + ") exited with code " +
+                   std::to_string(code) + ".");
+      }
+    } else if (WIFSIGNALED(status)) {
+      int sig = WTERMSIG(status);
+      std::string msg = "Worker (pid:" + std::to_string(pid) + ") was sent " + signal_full_name(sig) + "!";
+      if (sig == SIGKILL) msg += " Perhaps out of memory?";
+      log_.error(msg);
+    }
+  }
+}
+
+void Arbiter::kill_worker(pid_t pid, int sig) {
+  if (::kill(pid, sig) != 0 && errno == ESRCH) {
+    auto it = workers_.find(pid);
+    if (it != workers_.end()) {
+      heartbeat_.release(it->second.slot);
+      workers_.erase(it);
+    }
+  }
+}
+
+void Arbiter::kill_workers(int sig) {
+  std::vector<pid_t> pids;
+  for (auto& [pid, w] : workers_) pids.push_back(pid);
+  for (pid_t pid : pids) kill_worker(pid, sig);
+}
+
+void Arbiter::close_listeners() {
+  for (auto& l : listeners_) l.close(/*keep_file=*/false);
+}
+
+void Arbiter::stop(bool graceful) {
+  close_listeners();
+  int sig = graceful ? SIGTERM : SIGQUIT;
+  kill_workers(sig);
+  const int64_t limit = sys::monotonic_ms() + int64_t(options_.graceful_timeout_seconds) * 1000;
+  while (!workers_.empty() && sys::monotonic_ms() < limit) {
+    reap_workers();
+    for (int s : signals_.drain()) {
+      // A quick-stop signal during a graceful stop switches to quick.
+      if (graceful && (s == SIGINT || s == SIGQUIT)) {
+        log_.info(std::string("Handling signal: ") + signal_name(s));
+        graceful = false;
+        kill_workers(SIGQUIT);
+      }
+    }
+    if (!workers_.empty()) ::usleep(100 * 1000);
+  }
+  kill_workers(SIGKILL);
+  while (!workers_.empty()) {
+    int status;
+    pid_t pid = ::waitpid(-1, &status, 0);
+    if (pid < 0) break;
+    auto it = workers_.find(pid);
+    if (it != workers_.end()) {
+      heartbeat_.release(it->second.slot);
+      workers_.erase(it);
+    }
+  }
+}
+
+int Arbiter::halt(const std::string& reason, int code) {
+  stop(true);
+  log_.info("Shutting down: Master");
+  if (!reason.empty()) log_.info("Reason: " + reason);
+  return code;
+}
+
+}  // namespace qilin::arbiter

@@ -1,0 +1,93 @@
+// The master process (gunicorn's arbiter): binds the listeners, forks and
+// watches the workers, and answers signals. It never touches a client socket.
+// Signal handlers only enqueue; the loop below sleeps on that queue with a
+// one-second tick and dispatches to handle_<signal>(). Single-threaded.
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "arbiter/pidfile.h"
+#include "arbiter/worker_runtime.h"
+#include "log/error_log.h"
+#include "sys/bind_address.h"
+#include "sys/heartbeat_table.h"
+#include "sys/listener.h"
+#include "sys/signal_queue.h"
+#include "worker/worker_options.h"
+
+namespace qilin::arbiter {
+
+struct ArbiterOptions {
+  std::vector<sys::BindAddress> bind;
+  sys::ListenOptions listen;
+  int workers = 1;
+  std::string worker_class = "sync";
+  int timeout_seconds = 30;
+  int graceful_timeout_seconds = 30;
+  int64_t max_requests = 0;
+  int64_t max_requests_jitter = 0;
+  std::string pidfile;
+  std::string proc_name = "qilin";
+  worker::WorkerOptions worker;  // max_requests there is set per worker, with jitter
+};
+
+class Arbiter {
+ public:
+  Arbiter(ArbiterOptions options, log::ErrorLog& log, WorkerRuntime& runtime);
+  ~Arbiter();
+  // Runs until stopped; returns the process exit code. In a worker child it
+  // never returns: the child exits with the runtime's code.
+  int run();
+
+ private:
+  struct WorkerRecord {
+    int age;
+    int slot;
+    bool aborted = false;  // SIGABRT sent for a timeout; SIGKILL next
+  };
+
+  void handle_hup();
+  void handle_term();
+  void handle_int();
+  void handle_quit();
+  void handle_ttin();
+  void handle_ttou();
+  void handle_usr1();
+  void handle_winch();
+  void dispatch(int signo);
+
+  void spawn_worker();
+  void manage_workers();
+  void murder_workers();
+  void reap_workers();
+  void kill_worker(pid_t pid, int sig);
+  void kill_workers(int sig);
+  // Stops all workers: TERM and graceful_timeout, or QUIT and a short wait.
+  void stop(bool graceful);
+  void close_listeners();
+  // Stops, logs "Shutting down: Master" and the reason, returns `code`.
+  int halt(const std::string& reason, int code);
+
+  ArbiterOptions options_;
+  log::ErrorLog& log_;
+  WorkerRuntime& runtime_;
+  std::vector<sys::Listener> listeners_;
+  sys::HeartbeatTable heartbeat_;
+  sys::SignalQueue signals_;
+  Pidfile pidfile_;
+  std::map<pid_t, WorkerRecord> workers_;
+  int num_workers_;
+  int next_age_ = 0;
+  // Set when the loop must end: the exit code and the halt reason.
+  std::optional<int> exit_code_;
+  std::string halt_reason_;
+  bool stopping_graceful_ = true;
+};
+
+}  // namespace qilin::arbiter

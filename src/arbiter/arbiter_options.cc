@@ -1,0 +1,63 @@
+#include "arbiter/arbiter_options.h"
+
+#include "core/strings.h"
+
+namespace qilin::arbiter {
+
+Result<ArbiterOptions> arbiter_options_from(const config::Config& config) {
+  ArbiterOptions o;
+  for (const std::string& text : config.list("bind")) {
+    auto address = sys::parse_bind_address(text);
+    if (!address) return Result<ArbiterOptions>::error("Invalid bind address '" + text + "': " + address.message());
+    o.bind.push_back(*address);
+  }
+  o.listen.backlog = int(config.integer("backlog"));
+  o.listen.reuse_port = config.boolean("reuse_port");
+  o.listen.umask = int(config.integer("umask"));
+  o.workers = int(config.integer("workers"));
+  if (o.workers < 1) o.workers = 1;
+  o.worker_class = config.string("worker_class");
+  o.timeout_seconds = int(config.integer("timeout"));
+  o.graceful_timeout_seconds = int(config.integer("graceful_timeout"));
+  o.max_requests = config.integer("max_requests");
+  o.max_requests_jitter = config.integer("max_requests_jitter");
+  if (!config.is_none("pidfile")) o.pidfile = config.string("pidfile");
+
+  worker::WorkerOptions& w = o.worker;
+  w.timeout_seconds = o.timeout_seconds;
+  w.graceful_timeout_seconds = o.graceful_timeout_seconds;
+  w.sendfile = config.sendfile_enabled();
+  http::ParserOptions& p = w.parser;
+  p.normalize_limits(config.integer("limit_request_line"), config.integer("limit_request_fields"),
+                     config.integer("limit_request_field_size"));
+  p.permit_unconventional_http_method = config.boolean("permit_unconventional_http_method");
+  p.permit_unconventional_http_version = config.boolean("permit_unconventional_http_version");
+  p.casefold_http_method = config.boolean("casefold_http_method");
+  p.permit_obsolete_folding = config.boolean("permit_obsolete_folding");
+  p.strip_header_spaces = config.boolean("strip_header_spaces");
+  if (!http::parse_header_map_policy(config.string("header_map"), &p.header_map)) {
+    return Result<ArbiterOptions>::error("Invalid value for header_map: '" + config.string("header_map") + "'");
+  }
+  if (!http::parse_proxy_protocol_mode(config.string("proxy_protocol"), &p.proxy_protocol)) {
+    return Result<ArbiterOptions>::error("Invalid value for proxy_protocol: '" +
+                                         config.string("proxy_protocol") + "'");
+  }
+  p.forwarder_headers.clear();
+  for (const std::string& name : config.list("forwarder_headers")) {
+    std::string upper = to_upper(trim(name));
+    if (!upper.empty()) p.forwarder_headers.push_back(upper);
+  }
+  p.secure_scheme_headers.clear();
+  for (const auto& [name, value] : config.map("secure_scheme_headers")) {
+    p.secure_scheme_headers.push_back({to_upper(name), value});
+  }
+  auto forwarded = sys::IpAllowList::parse(config.list("forwarded_allow_ips"));
+  if (!forwarded) return Result<ArbiterOptions>::error("Invalid forwarded_allow_ips: " + forwarded.message());
+  w.forwarded_allow = *forwarded;
+  auto proxy = sys::IpAllowList::parse(config.list("proxy_allow_ips"));
+  if (!proxy) return Result<ArbiterOptions>::error("Invalid proxy_allow_ips: " + proxy.message());
+  w.proxy_allow = *proxy;
+  return o;
+}
+
+}  // namespace qilin::arbiter

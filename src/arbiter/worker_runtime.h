@@ -1,0 +1,37 @@
+// The seam between the master and whatever a worker process runs (the python
+// layer implements it). The master only forks; the runtime decides what the
+// child does and keeps the interpreter consistent across fork().
+#pragma once
+
+#include <sys/types.h>
+
+#include <vector>
+
+#include "log/error_log.h"
+#include "sys/heartbeat_table.h"
+#include "sys/listener.h"
+#include "worker/worker_options.h"
+
+namespace qilin::arbiter {
+
+struct WorkerContext {
+  int age = 0;   // spawn sequence number
+  int slot = 0;  // heartbeat slot
+  const std::vector<sys::Listener>& listeners;
+  sys::HeartbeatTable& heartbeat;
+  log::ErrorLog& log;
+  const worker::WorkerOptions& options;
+};
+
+class WorkerRuntime {
+ public:
+  virtual ~WorkerRuntime() = default;
+  virtual void before_fork() = 0;
+  virtual void after_fork_parent() = 0;
+  // In the child, right after fork. Loads the application (unless it was
+  // preloaded) and serves. Returns the exit code: 0, 3 (boot error) or 4
+  // (application load error).
+  virtual int run_worker(const WorkerContext& context) = 0;
+};
+
+}  // namespace qilin::arbiter

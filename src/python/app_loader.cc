@@ -1,0 +1,109 @@
+#include "python/app_loader.h"
+
+#include "python/interpreter.h"
+
+namespace qilin::python {
+
+namespace {
+
+// The spec is parsed with Python's own ast module: the factory arguments are
+// Python literals, and only Python can say exactly what a literal is.
+// AppLoadError carries a one-line message; any other exception is the
+// application's own and is shown with its traceback.
+const char kLoaderSource[] = R"PY(
+import ast, importlib, os
+
+class AppLoadError(Exception):
+    pass
+
+def _parse(obj):
+    try:
+        expr = ast.parse(obj.strip(), mode="eval").body
+    except SyntaxError:
+        raise AppLoadError("Failed to parse %r as an attribute name or function call." % obj)
+    if isinstance(expr, ast.Name):
+        return expr.id, None, None
+    if isinstance(expr, ast.Call):
+        if not isinstance(expr.func, ast.Name):
+            raise AppLoadError("Function reference must be a simple name: %r" % obj)
+        try:
+            args = [ast.literal_eval(a) for a in expr.args]
+            kwargs = {kw.arg: ast.literal_eval(kw.value) for kw in expr.keywords}
+        except (ValueError, TypeError, SyntaxError):
+            raise AppLoadError("Failed to parse arguments as literal values: %r" % obj)
+        if any(k is None for k in kwargs):
+            raise AppLoadError("Failed to parse arguments as literal values: %r" % obj)
+        return expr.func.id, args, kwargs
+    raise AppLoadError("Failed to parse %r as an attribute name or function call." % obj)
+
+def load(spec):
+    module, sep, obj = spec.partition(":")
+    if not sep:
+        obj = "application"
+    if not module:
+        raise AppLoadError("No application module specified in %r." % spec)
+    name, args, kwargs = _parse(obj)
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as e:
+        missing = e.name or ""
+        if missing and (module == missing or module.startswith(missing + ".")):
+            if module.endswith(".py") and os.path.exists(module):
+                raise AppLoadError("Failed to find application, did you mean '%s:%s'?"
+                                   % (module.rsplit(".", 1)[0], obj))
+            raise AppLoadError("No module named %r" % missing)
+        raise
+    try:
+        app = getattr(mod, name)
+    except AttributeError:
+        raise AppLoadError("Failed to find attribute %r in %r." % (name, module))
+    if args is not None:
+        if not callable(app):
+            raise AppLoadError("Failed to call %r: it is not callable." % name)
+        try:
+            app = app(*args, **kwargs)
+        except TypeError as e:
+            if e.__traceback__.tb_next is None:
+                raise AppLoadError("Error calling the factory %r in %r: %s" % (name, module, e))
+            raise
+    if app is None:
+        raise AppLoadError("Failed to find application object: %r" % obj)
+    if not callable(app):
+        raise AppLoadError("Application object must be callable.")
+    return app
+)PY";
+
+PyRef loader_module() {
+  static PyObject* module = nullptr;  // lives as long as the interpreter
+  if (module) return PyRef::borrow(module);
+  PyRef code = PyRef::steal(Py_CompileString(kLoaderSource, "<qilin app loader>", Py_file_input));
+  if (!code) return PyRef();
+  module = PyImport_ExecCodeModule("_qilin_app_loader", code.get());
+  return PyRef::borrow(module);
+}
+
+}  // namespace
+
+PyRef load_wsgi_app(const std::string& spec, AppLoadFailure* failure) {
+  PyRef loader = loader_module();
+  if (!loader) {
+    failure->message = "internal error: " + take_exception_line();
+    return PyRef();
+  }
+  PyRef app = PyRef::steal(PyObject_CallMethod(loader.get(), "load", "s", spec.c_str()));
+  if (app) return app;
+  PyRef error_type = PyRef::steal(PyObject_GetAttrString(loader.get(), "AppLoadError"));
+  if (error_type && PyErr_ExceptionMatches(error_type.get())) {
+    std::string line = take_exception_line();
+    // "_qilin_app_loader.AppLoadError: message" -> "message"
+    size_t colon = line.find(": ");
+    failure->message = colon == std::string::npos ? line : line.substr(colon + 2);
+    return PyRef();
+  }
+  failure->traceback = take_traceback();
+  size_t last = failure->traceback.rfind('\n');
+  failure->message = last == std::string::npos ? failure->traceback : failure->traceback.substr(last + 1);
+  return PyRef();
+}
+
+}  // namespace qilin::python

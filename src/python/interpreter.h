@@ -1,0 +1,33 @@
+// The embedded interpreter's lifetime: initialised once in the master (the
+// config file and hooks are Python), kept consistent across fork(), and the
+// helpers every other python/ file uses to turn a Python exception into text.
+// All functions here must be called with the GIL held.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "python/py_ref.h"
+
+namespace qilin::python {
+
+// Starts Debian's CPython (the one qilin was built against, never the one on
+// PATH) with sys.argv = argv, without Python's own signal handlers. Puts the
+// current directory first on sys.path, and a virtualenv's site-packages
+// (VIRTUAL_ENV) after it. Returns the interpreter error as a message.
+Status start_interpreter(const std::vector<std::string>& argv);
+
+// Inserts `dir` at the front of sys.path (no-op when already first).
+Status prepend_sys_path(const std::string& dir);
+
+// Takes the pending Python exception and returns its formatted traceback
+// ("Traceback (most recent call last): ...\nValueError: x"), clearing it.
+std::string take_traceback();
+// Takes the pending Python exception and returns "TypeName: message".
+std::string take_exception_line();
+
+// Runs the atexit handlers (a worker exits with _exit(), skipping finalization).
+void run_atexit_handlers();
+
+}  // namespace qilin::python

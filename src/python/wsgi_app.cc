@@ -1,0 +1,193 @@
+#include "python/wsgi_app.h"
+
+#include <sys/stat.h>
+
+#include "http/parse_error.h"
+#include "python/interpreter.h"
+#include "python/wsgi_streams.h"
+
+namespace qilin::python {
+
+namespace {
+
+Status send_nogil(worker::ResponseWriter& response, std::string_view bytes, bool last) {
+  GilRelease unlocked;
+  return response.write(bytes, last);
+}
+
+}  // namespace
+
+WsgiApp::WsgiApp(PyRef app, log::ErrorLog& log, bool multiprocess, bool multithread, bool sendfile)
+    : app_(std::move(app)),
+      log_(log),
+      multiprocess_(multiprocess),
+      multithread_(multithread),
+      sendfile_(sendfile) {}
+
+bool WsgiApp::init() {
+  if (!init_wsgi_types()) {
+    log_.error("cannot create the WSGI types: " + take_exception_line());
+    return false;
+  }
+  errors_ = new_error_stream(log_.fd());
+  close_name_ = PyRef::steal(PyUnicode_InternFromString("close"));
+  if (!errors_ || !close_name_ || !environ_.init(errors_.get(), multiprocess_, multithread_)) {
+    log_.error("cannot prepare environ: " + take_exception_line());
+    return false;
+  }
+  return true;
+}
+
+bool WsgiApp::handle(worker::Exchange& ex) {
+  GilAcquire gil;
+  PyRef input = new_input_stream(&ex.body);
+  PyRef start_response = new_start_response(&ex.response);
+  if (!input || !start_response) return fail(ex, "Error handling request " + std::string(ex.request.uri));
+
+  std::string problem;
+  PyRef environ = environ_.build(ex.request, ex.connection, input.get(), &problem);
+  bool usable = true;
+  if (!environ) {
+    if (problem.empty()) {
+      usable = fail(ex, "Error handling request " + std::string(ex.request.uri));
+    } else {
+      log_.error(problem);
+      GilRelease unlocked;
+      (void)ex.connection.write_all(http::render_error_page(500, "Internal Server Error", problem));
+    }
+    detach_input_stream(input.get());
+    detach_start_response(start_response.get());
+    return usable;
+  }
+
+  PyRef result = PyRef::steal(
+      PyObject_CallFunctionObjArgs(app_.get(), environ.get(), start_response.get(), nullptr));
+  bool broken = false;
+  if (!result) {
+    usable = fail(ex, "Error handling request " + std::string(ex.request.uri));
+  } else if (!write_result(result.get(), ex.response, &broken)) {
+    usable = broken ? false : fail(ex, "Error handling request " + std::string(ex.request.uri));
+  }
+  // close() is always called, after an error or a disconnect too.
+  if (result && PyObject_HasAttr(result.get(), close_name_.get())) {
+    PyRef r = PyRef::steal(PyObject_CallMethodNoArgs(result.get(), close_name_.get()));
+    if (!r) log_.error("Error while closing the response iterable\n" + take_traceback());
+  }
+  detach_input_stream(input.get());
+  detach_start_response(start_response.get());
+  return usable && !broken;
+}
+
+bool WsgiApp::write_result(PyObject* result, worker::ResponseWriter& response, bool* broken) {
+  auto check_started = [&]() {
+    if (response.started()) return true;
+    PyErr_SetString(PyExc_AssertionError, "The application did not call start_response()");
+    return false;
+  };
+  auto write_item = [&](PyObject* item, bool last) {
+    if (!PyBytes_Check(item)) {
+      PyErr_Format(PyExc_TypeError, "%R is not a byte", item);
+      return false;
+    }
+    if (!check_started()) return false;
+    Status s = send_nogil(response, std::string_view(PyBytes_AS_STRING(item), size_t(PyBytes_GET_SIZE(item))), last);
+    if (!s) {
+      log_.debug("Ignoring write error: " + s.message());
+      *broken = true;
+      return false;
+    }
+    return true;
+  };
+
+  if (PyList_CheckExact(result) || PyTuple_CheckExact(result)) {
+    // The common case: the whole body at once; the last item carries the end.
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(result);
+    for (Py_ssize_t i = 0; i < n; ++i) {
+      if (!write_item(PySequence_Fast_GET_ITEM(result, i), i == n - 1)) return false;
+    }
+  } else if (PyObject* filelike = file_wrapper_filelike(result)) {
+    bool handled = false;
+    if (!write_file_wrapper(filelike, response, &handled, broken)) return false;
+    if (!handled) {
+      PyRef it = PyRef::steal(PyObject_GetIter(result));
+      if (!it) return false;
+      while (PyRef item = PyRef::steal(PyIter_Next(it.get()))) {
+        if (!write_item(item.get(), false)) return false;
+      }
+      if (PyErr_Occurred()) return false;
+    }
+  } else {
+    PyRef it = PyRef::steal(PyObject_GetIter(result));
+    if (!it) return false;
+    while (PyRef item = PyRef::steal(PyIter_Next(it.get()))) {
+      if (!write_item(item.get(), false)) return false;
+    }
+    if (PyErr_Occurred()) return false;
+  }
+  if (!check_started()) return false;
+  Status s;
+  {
+    GilRelease unlocked;
+    s = response.finish();
+  }
+  if (!s) {
+    *broken = true;
+    return false;
+  }
+  return true;
+}
+
+bool WsgiApp::write_file_wrapper(PyObject* filelike, worker::ResponseWriter& response, bool* handled,
+                                 bool* broken) {
+  // Only a real regular file with a descriptor goes out with sendfile (or
+  // pread when --no-sendfile); anything else is iterated.
+  PyRef fileno = PyRef::steal(PyObject_CallMethod(filelike, "fileno", nullptr));
+  if (!fileno) {
+    PyErr_Clear();
+    return true;
+  }
+  int fd = PyLong_AsLong(fileno.get());
+  struct stat st;
+  if (fd < 0 || PyErr_Occurred() || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    PyErr_Clear();
+    return true;
+  }
+  if (!response.started()) {
+    PyErr_SetString(PyExc_AssertionError, "The application did not call start_response()");
+    return false;
+  }
+  int64_t offset = 0;
+  if (PyObject_HasAttrString(filelike, "tell")) {
+    PyRef pos = PyRef::steal(PyObject_CallMethod(filelike, "tell", nullptr));
+    if (pos) offset = PyLong_AsLongLong(pos.get());
+    if (!pos || PyErr_Occurred()) {
+      PyErr_Clear();
+      offset = 0;
+    }
+  }
+  uint64_t count = st.st_size > offset ? uint64_t(st.st_size - offset) : 0;
+  if (response.content_length() >= 0) count = std::min<uint64_t>(count, uint64_t(response.content_length()));
+  *handled = true;
+  Status s;
+  {
+    GilRelease unlocked;
+    s = response.write_file(fd, offset, count, sendfile_);
+  }
+  if (!s) {
+    log_.debug("Ignoring write error: " + s.message());
+    *broken = true;
+    return false;
+  }
+  return true;
+}
+
+bool WsgiApp::fail(worker::Exchange& ex, const std::string& what) {
+  std::string tb = take_traceback();
+  log_.error(what + "\n" + tb);
+  if (ex.response.headers_sent()) return false;  // mid-response: all we can do is close
+  GilRelease unlocked;
+  (void)ex.connection.write_all(http::render_error_page(500, "Internal Server Error", ""));
+  return true;
+}
+
+}  // namespace qilin::python

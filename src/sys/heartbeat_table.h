@@ -1,0 +1,39 @@
+// One heartbeat slot per worker in a shared anonymous mapping made by the
+// master before forking. A worker stores a monotonic timestamp (no syscall
+// beyond clock_gettime, no disk); the master reads it to find silent workers.
+// Slots are plain atomics, so concurrent access from both sides is safe.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace qilin::sys {
+
+// Monotonic clock in milliseconds.
+int64_t monotonic_ms();
+
+class HeartbeatTable {
+ public:
+  explicit HeartbeatTable(size_t slots = 4096);
+  ~HeartbeatTable();
+  HeartbeatTable(const HeartbeatTable&) = delete;
+  HeartbeatTable& operator=(const HeartbeatTable&) = delete;
+
+  bool valid() const { return slots_ != nullptr; }
+  // Master side: take a free slot (stamped now) or -1 when full; give it back.
+  int acquire();
+  void release(int slot);
+  int64_t last_beat_ms(int slot) const { return slots_[slot].load(std::memory_order_relaxed); }
+
+  // Worker side.
+  void beat(int slot) { slots_[slot].store(monotonic_ms(), std::memory_order_relaxed); }
+
+ private:
+  std::atomic<int64_t>* slots_ = nullptr;
+  size_t count_ = 0;
+  std::vector<bool> used_;  // master's bookkeeping; not shared
+};
+
+}  // namespace qilin::sys

@@ -1,0 +1,64 @@
+// A listening socket the master binds (or adopts) and every worker shares.
+// Owned by the master; workers inherit the fd across fork. The description
+// fields are fixed at bind time and read by workers to fill SERVER_NAME and
+// SERVER_PORT. Not thread-safe to mutate; safe to read concurrently.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "sys/bind_address.h"
+#include "sys/fd.h"
+
+namespace qilin::sys {
+
+struct ListenOptions {
+  int backlog = 2048;
+  bool reuse_port = false;
+  int umask = 0;  // applied while binding unix sockets
+};
+
+class Listener {
+ public:
+  Listener() = default;
+  Listener(Listener&&) = default;
+  Listener& operator=(Listener&&) = default;
+
+  // Binds and listens. Errors are values carrying errno in `last_errno`.
+  static Result<Listener> open(const BindAddress& address, const ListenOptions& options,
+                               int* last_errno);
+
+  int fd() const { return fd_.get(); }
+  bool is_unix() const { return is_unix_; }
+  // "http://127.0.0.1:8000", "http://[::1]:8000" or "unix:/path", as gunicorn logs it.
+  const std::string& url() const { return url_; }
+  // The bound host and port (after port 0 was resolved); unix: path and "".
+  const std::string& server_name() const { return server_name_; }
+  const std::string& server_port() const { return server_port_; }
+
+  // Closes the socket; a unix socket's file is removed unless `keep_file`.
+  void close(bool keep_file);
+
+ private:
+  Fd fd_;
+  bool is_unix_ = false;
+  bool inherited_ = false;
+  std::string unix_path_;
+  std::string url_;
+  std::string server_name_;
+  std::string server_port_;
+
+  Status describe();  // fills url_/server_* from getsockname
+};
+
+// Binds every address, retrying busy ones five times a second apart as
+// gunicorn does. `log_error` receives the lines gunicorn logs while retrying.
+// On failure the message is the final one-line reason.
+template <typename LogFn>
+Result<std::vector<Listener>> open_listeners(const std::vector<BindAddress>& addresses,
+                                             const ListenOptions& options, LogFn log_error);
+
+}  // namespace qilin::sys
+
+#include "sys/listener_inl.h"

@@ -1,0 +1,30 @@
+// The seam between the C++ workers and whatever runs the application (the
+// python layer implements it). A worker parses a request, then hands the
+// application everything it needs for one exchange.
+#pragma once
+
+#include "http/request.h"
+#include "worker/body_reader.h"
+#include "worker/connection.h"
+#include "worker/response_writer.h"
+
+namespace qilin::worker {
+
+struct Exchange {
+  const http::Request& request;
+  Connection& connection;
+  BodyReader& body;
+  ResponseWriter& response;
+};
+
+class App {
+ public:
+  virtual ~App() = default;
+  // Runs the application for one request and writes its response. On return
+  // the response is finished, or response.started() is false (nothing was
+  // sent; the worker answers 500), or the connection is unusable. Must not
+  // throw. Returns false when the connection must be closed at once.
+  virtual bool handle(Exchange& exchange) = 0;
+};
+
+}  // namespace qilin::worker

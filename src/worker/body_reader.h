@@ -1,0 +1,61 @@
+// Streams one request body out of a Connection: Content-Length or chunked,
+// never more than the framing allows, never buffering a whole large body.
+// Reads block on the socket; callers that hold a lock (the GIL) release it
+// around peek()/prefetch(). One per connection; not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/result.h"
+#include "http/chunked_decoder.h"
+#include "http/request.h"
+#include "http/request_parser.h"
+#include "worker/connection.h"
+
+namespace qilin::worker {
+
+class BodyReader {
+ public:
+  // Starts on the body of `request`, whose first bytes are at conn.pos().
+  // `options` gives the chunked trailers their limits and rules.
+  void start(Connection* conn, const http::Request& request, const http::ParserOptions& options);
+
+  // The next body bytes available, reading from the socket when none are
+  // buffered. An empty view means the body is complete. An error means the
+  // client went away or broke the chunked framing; `framing_error()` says
+  // which. The view stays valid until consume() or the next peek().
+  Result<std::string_view> peek();
+  void consume(size_t n);
+
+  // Reads ahead up to `limit` bytes of a chunked body (so framing errors are
+  // found before the application runs). No-op for Content-Length bodies.
+  Status prefetch(size_t limit);
+
+  bool complete() const;
+  // True when the framing has been read to its end (nothing left on the wire
+  // for this request), whether or not the caller consumed every byte.
+  bool wire_complete() const;
+  http::ErrorKind framing_error() const { return framing_error_; }
+  uint64_t bytes_read() const { return bytes_read_; }
+
+ private:
+  Result<std::string_view> peek_length();
+  Result<std::string_view> peek_chunked();
+  Status fill();  // reads more into the connection buffer
+
+  Connection* conn_ = nullptr;
+  http::BodyFraming framing_ = http::BodyFraming::kNone;
+  uint64_t remaining_ = 0;            // Content-Length bytes not yet taken from the buffer
+  std::optional<http::ChunkedDecoder> decoder_;
+  bool chunked_done_ = false;
+  std::string_view current_;          // decoded bytes handed out by peek, not yet consumed
+  std::string prefetched_;            // decoded chunked bytes read ahead
+  size_t prefetched_pos_ = 0;
+  http::ErrorKind framing_error_ = http::ErrorKind::kNone;
+  uint64_t bytes_read_ = 0;
+};
+
+}  // namespace qilin::worker

@@ -1,0 +1,119 @@
+#include "worker/connection.h"
+
+#include <poll.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "sys/heartbeat_table.h"
+
+namespace qilin::worker {
+
+Connection::Connection(size_t initial_capacity, size_t max_capacity)
+    : buffer_(new char[initial_capacity]), capacity_(initial_capacity), max_capacity_(max_capacity) {}
+
+void Connection::attach(int fd, PeerAddress peer, const sys::Listener* listener) {
+  fd_.reset(fd);
+  peer_ = std::move(peer);
+  listener_ = listener;
+  head_end_ = pos_ = end_ = 0;
+}
+
+void Connection::close(bool linger) {
+  if (!fd_.valid()) return;
+  if (linger) {
+    ::shutdown(fd_.get(), SHUT_WR);
+    // Drain up to 64 KiB for up to 2 s, as a lingering close does.
+    char sink[4096];
+    size_t drained = 0;
+    const int64_t deadline = sys::monotonic_ms() + 2000;
+    while (drained < 64 * 1024) {
+      int64_t left = deadline - sys::monotonic_ms();
+      if (left <= 0) break;
+      pollfd p{fd_.get(), POLLIN, 0};
+      int rc = ::poll(&p, 1, int(left));
+      if (rc <= 0) break;
+      ssize_t n = ::recv(fd_.get(), sink, sizeof(sink), MSG_DONTWAIT);
+      if (n <= 0) break;
+      drained += size_t(n);
+    }
+  }
+  fd_.reset();
+}
+
+ssize_t Connection::read_more(size_t max) {
+  if (end_ == capacity_) {
+    if (capacity_ >= max_capacity_) {
+      errno = ENOBUFS;
+      return -1;
+    }
+    size_t grown = std::min(capacity_ * 2, max_capacity_);
+    std::unique_ptr<char[]> bigger(new char[grown]);
+    std::memcpy(bigger.get(), buffer_.get(), end_);
+    buffer_ = std::move(bigger);
+    capacity_ = grown;
+  }
+  size_t room = capacity_ - end_;
+  if (max != 0 && max < room) room = max;
+  while (true) {
+    ssize_t n = ::recv(fd_.get(), buffer_.get() + end_, room, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n > 0) end_ += size_t(n);
+    return n;
+  }
+}
+
+Status Connection::write_all(const iovec* iov_in, int count) {
+  iovec iov[16];
+  if (count > 16) {
+    for (int i = 0; i < count; ++i) {
+      Status s = write_all(iov_in + i, 1);
+      if (!s) return s;
+    }
+    return Status::ok();
+  }
+  std::memcpy(iov, iov_in, sizeof(iovec) * size_t(count));
+  int first = 0;
+  while (first < count) {
+    msghdr msg{};
+    msg.msg_iov = iov + first;
+    msg.msg_iovlen = size_t(count - first);
+    ssize_t n = ::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Status::error(std::strerror(errno));
+    }
+    size_t left = size_t(n);
+    while (first < count && left >= iov[first].iov_len) {
+      left -= iov[first].iov_len;
+      ++first;
+    }
+    if (first < count) {
+      iov[first].iov_base = static_cast<char*>(iov[first].iov_base) + left;
+      iov[first].iov_len -= left;
+    }
+  }
+  return Status::ok();
+}
+
+Status Connection::write_all(std::string_view bytes) {
+  iovec iov{const_cast<char*>(bytes.data()), bytes.size()};
+  return write_all(&iov, 1);
+}
+
+Status Connection::send_file(int file_fd, off_t offset, size_t count) {
+  while (count > 0) {
+    ssize_t n = ::sendfile(fd_.get(), file_fd, &offset, count);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Status::error(std::strerror(errno));
+    }
+    if (n == 0) return Status::error("file shorter than the response length");
+    count -= size_t(n);
+  }
+  return Status::ok();
+}
+
+}  // namespace qilin::worker

@@ -1,0 +1,78 @@
+// One accepted client socket and its read buffer. The buffer is reused for
+// every connection a worker serves, so steady-state serving allocates nothing.
+//
+// Buffer layout while a request is alive:
+//   [0, head_end)      the request head; http::Request views point here, so it
+//                      is never moved or overwritten until the next request.
+//   [pos, end)         bytes received but not yet consumed (body, next request).
+// Not thread-safe: owned by one worker thread at a time.
+#pragma once
+
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "core/result.h"
+#include "sys/fd.h"
+#include "sys/listener.h"
+
+namespace qilin::worker {
+
+struct PeerAddress {
+  std::string addr;  // "" for unix-socket peers (as gunicorn)
+  int port = -1;     // -1 for unix-socket peers
+  bool is_unix = false;
+};
+
+class Connection {
+ public:
+  explicit Connection(size_t initial_capacity = 64 * 1024, size_t max_capacity = 8 << 20);
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Takes ownership of an accepted socket; resets the buffer.
+  void attach(int fd, PeerAddress peer, const sys::Listener* listener);
+  // Closes the socket. With `linger`, half-closes first and drains what the
+  // client still sends (bounded), so unread input cannot turn the close into
+  // an RST that destroys the response in flight.
+  void close(bool linger);
+  bool open() const { return fd_.valid(); }
+  int fd() const { return fd_.get(); }
+  const PeerAddress& peer() const { return peer_; }
+  const sys::Listener* listener() const { return listener_; }
+
+  char* data() { return buffer_.get(); }
+  size_t capacity() const { return capacity_; }
+  size_t head_end() const { return head_end_; }
+  size_t pos() const { return pos_; }
+  size_t end() const { return end_; }
+  void set_head_end(size_t n) { head_end_ = pos_ = n; }
+  void set_pos(size_t n) { pos_ = n; }
+  // Drops consumed body bytes: the unread window restarts at head_end.
+  void rewind_body_window() { pos_ = end_ = head_end_; }
+
+  // Reads at most `max` bytes (0 = as many as fit) after `end`, growing the
+  // buffer (up to the maximum) when it is full. Returns the number read, 0
+  // at EOF, or -1 with errno set. Blocks unless the socket is non-blocking.
+  ssize_t read_more(size_t max = 0);
+
+  // Writes everything (MSG_NOSIGNAL). Fails on a closed peer.
+  Status write_all(const iovec* iov, int count);
+  Status write_all(std::string_view bytes);
+  // Sends `count` bytes of `file_fd` from `offset` with sendfile(2).
+  Status send_file(int file_fd, off_t offset, size_t count);
+
+ private:
+  sys::Fd fd_;
+  PeerAddress peer_;
+  const sys::Listener* listener_ = nullptr;
+  std::unique_ptr<char[]> buffer_;
+  size_t capacity_;
+  size_t max_capacity_;
+  size_t head_end_ = 0, pos_ = 0, end_ = 0;
+};
+
+}  // namespace qilin::worker

@@ -1,0 +1,250 @@
+#include "worker/response_writer.h"
+
+#include <time.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+
+#include "core/strings.h"
+
+namespace qilin::worker {
+
+namespace {
+
+const char kServerHeader[] = "Server: qilin\r\n";
+
+bool is_tchar(unsigned char c) {
+  if (c >= '0' && c <= '9') return true;
+  if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') return true;
+  return std::strchr("!#$%&'*+-.^_`|~", c) != nullptr && c != 0;
+}
+
+bool valid_name(std::string_view name) {
+  if (name.empty()) return false;
+  for (unsigned char c : name) {
+    if (!is_tchar(c)) return false;
+  }
+  return true;
+}
+
+bool valid_value(std::string_view value) {
+  for (unsigned char c : value) {
+    if ((c < 0x20 && c != '\t') || c == 0x7f) return false;
+  }
+  return true;
+}
+
+bool is_hop_by_hop(std::string_view lname) {
+  return lname == "connection" || lname == "keep-alive" || lname == "proxy-authenticate" ||
+         lname == "proxy-authorization" || lname == "te" || lname == "trailers" ||
+         lname == "transfer-encoding" || lname == "upgrade";
+}
+
+void append_hex(std::string& out, uint64_t n) {
+  char buf[20];
+  int i = 20;
+  do {
+    buf[--i] = "0123456789ABCDEF"[n & 15];
+    n >>= 4;
+  } while (n);
+  out.append(buf + i, size_t(20 - i));
+}
+
+}  // namespace
+
+std::string_view http_date_now() {
+  thread_local time_t cached_second = 0;
+  thread_local char cached[40];
+  thread_local size_t cached_len = 0;
+  time_t now = time(nullptr);
+  if (now != cached_second) {
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    cached_len = strftime(cached, sizeof(cached), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    cached_second = now;
+  }
+  return std::string_view(cached, cached_len);
+}
+
+void ResponseWriter::reset(Connection* conn, bool head_request, int version_major,
+                           int version_minor, bool keep_alive) {
+  conn_ = conn;
+  head_request_ = head_request;
+  version_major_ = version_major;
+  version_minor_ = version_minor;
+  keep_alive_ = keep_alive;
+  started_ = headers_sent_ = chunked_ = must_close_ = finished_ = false;
+  status_code_ = 0;
+  status_.clear();
+  header_block_.clear();
+  content_length_ = -1;
+  body_sent_ = 0;
+}
+
+Status ResponseWriter::begin(std::string_view status) {
+  if (headers_sent_) return Status::error("response headers already sent");
+  // "NNN reason": three digits, then a space or the end.
+  if (status.size() < 3 || !std::isdigit(uint8_t(status[0])) || !std::isdigit(uint8_t(status[1])) ||
+      !std::isdigit(uint8_t(status[2])) || (status.size() > 3 && status[3] != ' ') ||
+      !valid_value(status)) {
+    return Status::error("Invalid status line: '" + std::string(status) + "'");
+  }
+  started_ = true;
+  status_.assign(status);
+  status_code_ = (status[0] - '0') * 100 + (status[1] - '0') * 10 + (status[2] - '0');
+  header_block_.clear();
+  content_length_ = -1;
+  must_close_ = false;
+  return Status::ok();
+}
+
+Status ResponseWriter::add_header(std::string_view name, std::string_view value) {
+  if (!valid_name(name)) return Status::error("Invalid HTTP header name: '" + std::string(name) + "'");
+  if (!valid_value(value)) {
+    return Status::error("Invalid HTTP header value for '" + std::string(name) + "'");
+  }
+  value = trim(value);
+  char lname_buf[32];
+  std::string_view lname;
+  if (name.size() <= sizeof(lname_buf)) {
+    for (size_t i = 0; i < name.size(); ++i) lname_buf[i] = ascii_lower(name[i]);
+    lname = std::string_view(lname_buf, name.size());
+  }
+  if (lname == "content-length") {
+    auto n = parse_int(value);
+    if (!n || *n < 0) return Status::error("Invalid Content-Length: '" + std::string(value) + "'");
+    content_length_ = *n;
+  } else if (is_hop_by_hop(lname)) {
+    if (lname == "connection" && iequals(value, "close")) must_close_ = true;
+    if (!(lname == "upgrade" && iequals(value, "websocket"))) return Status::ok();
+  }
+  header_block_.append(name);
+  header_block_.append(": ");
+  header_block_.append(value);
+  header_block_.append("\r\n");
+  return Status::ok();
+}
+
+bool ResponseWriter::body_allowed() const {
+  if (head_request_) return false;
+  return !(status_code_ < 200 || status_code_ == 204 || status_code_ == 304);
+}
+
+void ResponseWriter::build_head() {
+  chunked_ = content_length_ < 0 && body_allowed() &&
+             (version_major_ > 1 || (version_major_ == 1 && version_minor_ >= 1));
+  head_.clear();
+  head_.append("HTTP/");
+  head_.push_back(char('0' + version_major_ % 10));
+  head_.push_back('.');
+  head_.push_back(char('0' + version_minor_ % 10));
+  head_.push_back(' ');
+  head_.append(status_);
+  head_.append("\r\n");
+  head_.append(kServerHeader);
+  head_.append("Date: ");
+  head_.append(http_date_now());
+  head_.append("\r\n");
+  bool close = !keep_alive_ || must_close_;
+  head_.append(close ? "Connection: close\r\n" : "Connection: keep-alive\r\n");
+  if (chunked_) head_.append("Transfer-Encoding: chunked\r\n");
+  head_.append(header_block_);
+  head_.append("\r\n");
+}
+
+Status ResponseWriter::send(std::string_view body, bool last) {
+  iovec iov[5];
+  int n = 0;
+  if (!headers_sent_) {
+    build_head();
+    iov[n++] = {head_.data(), head_.size()};
+  }
+  if (!body_allowed()) body = {};
+  if (content_length_ >= 0) {
+    uint64_t room = uint64_t(content_length_) - std::min<uint64_t>(body_sent_, content_length_);
+    if (body.size() > room) body = body.substr(0, room);
+  }
+  char size_line[24];
+  static const char kCrlf[] = "\r\n";
+  static const char kLastChunk[] = "0\r\n\r\n";
+  if (chunked_ && !body.empty()) {
+    std::string hex;
+    append_hex(hex, body.size());
+    std::memcpy(size_line, hex.data(), hex.size());
+    size_line[hex.size()] = '\r';
+    size_line[hex.size() + 1] = '\n';
+    iov[n++] = {size_line, hex.size() + 2};
+    iov[n++] = {const_cast<char*>(body.data()), body.size()};
+    iov[n++] = {const_cast<char*>(kCrlf), 2};
+  } else if (!body.empty()) {
+    iov[n++] = {const_cast<char*>(body.data()), body.size()};
+  }
+  if (last && chunked_) {
+    iov[n++] = {const_cast<char*>(kLastChunk), 5};
+    finished_ = true;
+  }
+  if (n == 0) return Status::ok();
+  Status s = conn_->write_all(iov, n);
+  headers_sent_ = true;
+  if (s) body_sent_ += body.size();
+  return s;
+}
+
+Status ResponseWriter::write(std::string_view body, bool last) {
+  if (!started_) return Status::error("write() before start_response()");
+  if (finished_) return Status::ok();
+  if (body.empty() && !last && headers_sent_) return Status::ok();
+  if (body.empty() && !last) return Status::ok();  // the head goes out with real bytes or at finish
+  Status s = send(body, last);
+  if (last) finished_ = true;
+  return s;
+}
+
+Status ResponseWriter::write_file(int file_fd, int64_t offset, uint64_t count, bool use_sendfile) {
+  if (!started_) return Status::error("write() before start_response()");
+  if (content_length_ >= 0) {
+    uint64_t room = uint64_t(content_length_) - std::min<uint64_t>(body_sent_, content_length_);
+    count = std::min(count, room);
+  }
+  if (!body_allowed()) count = 0;
+  if (use_sendfile && !chunked_) {
+    if (!headers_sent_) {
+      Status s = send({}, false);
+      if (!s) return s;
+      if (!headers_sent_) {  // nothing was written: force the head out
+        build_head();
+        s = conn_->write_all(head_);
+        if (!s) return s;
+        headers_sent_ = true;
+      }
+    }
+    if (count == 0) return Status::ok();
+    Status s = conn_->send_file(file_fd, off_t(offset), count);
+    if (s) body_sent_ += count;
+    return s;
+  }
+  char block[64 * 1024];
+  while (count > 0) {
+    ssize_t n = ::pread(file_fd, block, std::min<uint64_t>(count, sizeof(block)), offset);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Status::error(std::string("read error: ") + std::strerror(errno));
+    if (n == 0) break;
+    Status s = send(std::string_view(block, size_t(n)), false);
+    if (!s) return s;
+    offset += n;
+    count -= uint64_t(n);
+  }
+  return Status::ok();
+}
+
+Status ResponseWriter::finish() {
+  if (!started_) return Status::error("the application did not call start_response()");
+  if (finished_) return Status::ok();
+  finished_ = true;
+  if (!headers_sent_ || chunked_) return send({}, true);
+  return Status::ok();
+}
+
+}  // namespace qilin::worker

@@ -1,0 +1,82 @@
+// Writes one HTTP/1.x response on a Connection with gunicorn's rules:
+// status line and headers go out with the first body bytes in one write;
+// hop-by-hop headers from the application are dropped; Date and Server are
+// added; chunked framing is used for an HTTP/1.1 response without
+// Content-Length (never for HEAD, 1xx, 204 or 304); HEAD, 1xx, 204 and 304
+// carry no body; writes never exceed a declared Content-Length. A header
+// name or value that could split the response (CR, LF, NUL, a non-token
+// name) is refused. One per connection; not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/result.h"
+#include "worker/connection.h"
+
+namespace qilin::worker {
+
+// "Sun, 06 Nov 1994 08:49:37 GMT" for now; formatted at most once a second
+// per thread.
+std::string_view http_date_now();
+
+class ResponseWriter {
+ public:
+  // `keep_alive`: whether the server is willing to keep this connection open
+  // afterwards (false for the sync worker: every response says close).
+  void reset(Connection* conn, bool head_request, int version_major, int version_minor,
+             bool keep_alive);
+
+  // Starts the response. `status` is the full status text ("200 OK").
+  // Refuses a malformed status. May be called again before headers are sent
+  // (start_response with exc_info), which discards the earlier headers.
+  Status begin(std::string_view status);
+  Status add_header(std::string_view name, std::string_view value);
+
+  // Body bytes. The first call sends the head with them. `last` lets the
+  // final write carry the chunked terminator in the same syscall.
+  Status write(std::string_view body, bool last = false);
+  // `count` bytes of `file_fd` from `offset`: sendfile(2) when `use_sendfile`,
+  // else read-and-write in blocks.
+  Status write_file(int file_fd, int64_t offset, uint64_t count, bool use_sendfile);
+  // Ends the body (head if nothing was written, chunked terminator).
+  Status finish();
+
+  bool started() const { return started_; }
+  bool headers_sent() const { return headers_sent_; }
+  int status_code() const { return status_code_; }
+  bool chunked() const { return chunked_; }
+  bool must_close() const { return must_close_; }
+  // Bytes of body sent (not counting chunk framing).
+  uint64_t body_bytes_sent() const { return body_sent_; }
+  // Declared Content-Length, or -1.
+  int64_t content_length() const { return content_length_; }
+  std::string_view status() const { return status_; }
+  // The application's headers as sent: "Name: value\r\n" lines.
+  std::string_view header_block() const { return header_block_; }
+
+ private:
+  bool body_allowed() const;
+  void build_head();
+  Status send(std::string_view body, bool last);
+
+  Connection* conn_ = nullptr;
+  bool head_request_ = false;
+  int version_major_ = 1, version_minor_ = 1;
+  bool keep_alive_ = false;
+
+  bool started_ = false;
+  bool headers_sent_ = false;
+  bool chunked_ = false;
+  bool must_close_ = false;
+  bool finished_ = false;
+  int status_code_ = 0;
+  std::string status_;
+  std::string header_block_;  // application headers, serialized; capacity reused
+  int64_t content_length_ = -1;
+  uint64_t body_sent_ = 0;
+  std::string head_;  // serialized head, reused across responses
+};
+
+}  // namespace qilin::worker

@@ -1,0 +1,2 @@
+"""`notcallable:app` names something that is not callable."""
+app = 42

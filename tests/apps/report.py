@@ -1,0 +1,26 @@
+"""Reports the worker process's view: cwd, sys.path, selected environment
+variables (QILIN_ENV_* and a few others), and the importable marker module
+of a virtualenv test if present."""
+import os
+import sys
+
+from _support import json_response
+
+
+def app(environ, start_response):
+    try:
+        import venvonly_marker
+        marker = venvonly_marker.MARKER
+    except ImportError as e:
+        marker = "ImportError: %s" % e
+    return json_response(start_response, {
+        "cwd": os.getcwd(),
+        "sys_path": sys.path,
+        "env": {k: v for k, v in os.environ.items()
+                if k.startswith("QILIN_ENV_") or k in ("SCRIPT_NAME", "VIRTUAL_ENV")},
+        "venv_marker": marker,
+        "executable": sys.executable,
+        "prefix": sys.prefix,
+        "pid": os.getpid(),
+        "ppid": os.getppid(),
+    })
