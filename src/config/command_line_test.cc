@@ -299,7 +299,7 @@ TEST(Apply, ReportsTheFirstBadSettingInTableOrder) {
   Config config(Environment::for_tests());
   Status s = apply(*parsed({"--timeout", "-5", "-w", "-1"}), Source::kCommandLine, config);
   ASSERT_FALSE(s);
-  EXPECT_EQ(s.message(), "Invalid value for workers: '-1' (must not be negative)");
+  EXPECT_EQ(s.message(), "Invalid value for workers: '-1' (Value must be positive: -1)");
 }
 
 TEST(Apply, RefusesUnsupportedSettingsByName) {

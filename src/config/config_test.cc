@@ -52,7 +52,7 @@ TEST(Config, SetFromTextValidates) {
   EXPECT_EQ(config.integer("workers"), 4);  // unchanged
 
   EXPECT_EQ(config.set_from_text("backlog", "-1", Source::kCommandLine).message(),
-            "Invalid value for backlog: '-1' (must not be negative)");
+            "Invalid value for backlog: '-1' (Value must be positive: -1)");
   EXPECT_EQ(config.set_from_text("preload_app", "yes", Source::kConfigFile).message(),
             "Invalid value for preload_app: 'yes' (not a boolean: use true or false)");
   EXPECT_EQ(config.set_from_text("header_map", "keep", Source::kCommandLine).message(),

@@ -157,7 +157,7 @@ Result<Value> validate_pos_int(const Setting& row, const Value& value, const Env
   } else {
     return invalid(row, value, "not an integer");
   }
-  if (number < 0) return invalid(row, value, "must not be negative");
+  if (number < 0) return invalid(row, value, "Value must be positive: " + std::to_string(number));
   return Value(number);
 }
 

@@ -66,7 +66,9 @@ std::optional<int> parse(std::span<const std::string> words, config::CommandLine
 Status prepare_process(const config::Config& cfg) {
   auto vars = cfg.environment_variables();
   if (!vars) return vars.status();
-  for (const auto& [k, v] : *vars) ::setenv(k.c_str(), v.c_str(), 1);
+  for (const auto& [k, v] : *vars) {
+    if (Status s = python::set_environment_variable(k, v); !s) return s;
+  }
   if (!cfg.is_none("chdir") && !cfg.string("chdir").empty()) {
     const std::string& dir = cfg.string("chdir");
     if (::chdir(dir.c_str()) != 0) {

@@ -92,7 +92,13 @@ PyRef load_wsgi_app(const std::string& spec, AppLoadFailure* failure) {
   }
   PyRef app = PyRef::steal(PyObject_CallMethod(loader.get(), "load", "s", spec.c_str()));
   if (app) return app;
+  // Look the class up with the exception put aside: no API call may run
+  // with an exception pending.
+  PyObject *type, *value, *tb;
+  PyErr_Fetch(&type, &value, &tb);
   PyRef error_type = PyRef::steal(PyObject_GetAttrString(loader.get(), "AppLoadError"));
+  PyErr_Clear();
+  PyErr_Restore(type, value, tb);
   if (error_type && PyErr_ExceptionMatches(error_type.get())) {
     std::string line = take_exception_line();
     // "_qilin_app_loader.AppLoadError: message" -> "message"

@@ -81,6 +81,18 @@ Status start_interpreter(const std::vector<std::string>& argv) {
   return add_virtualenv();
 }
 
+Status set_environment_variable(const std::string& key, const std::string& value) {
+  PyRef os = PyRef::steal(PyImport_ImportModule("os"));
+  PyRef environ = os ? PyRef::steal(PyObject_GetAttrString(os.get(), "environ")) : PyRef();
+  PyRef k = PyRef::steal(PyUnicode_DecodeFSDefault(key.c_str()));
+  PyRef v = PyRef::steal(PyUnicode_DecodeFSDefault(value.c_str()));
+  // os.environ's __setitem__ calls putenv too.
+  if (!environ || !k || !v || PyObject_SetItem(environ.get(), k.get(), v.get()) != 0) {
+    return Status::error("cannot set " + key + ": " + take_exception_line());
+  }
+  return Status::ok();
+}
+
 Status prepend_sys_path(const std::string& dir) {
   PyObject* path = PySys_GetObject("path");  // borrowed
   if (!path || !PyList_Check(path)) return Status::error("sys.path is not a list");

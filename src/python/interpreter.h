@@ -18,6 +18,10 @@ namespace qilin::python {
 // (VIRTUAL_ENV) after it. Returns the interpreter error as a message.
 Status start_interpreter(const std::vector<std::string>& argv);
 
+// Sets an environment variable for the process and for os.environ (which
+// Python copied at start-up).
+Status set_environment_variable(const std::string& key, const std::string& value);
+
 // Inserts `dir` at the front of sys.path (no-op when already first).
 Status prepend_sys_path(const std::string& dir);
 

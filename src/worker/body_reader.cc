@@ -19,6 +19,7 @@ void BodyReader::start(Connection* conn, const http::Request& request,
   prefetched_pos_ = 0;
   framing_error_ = http::ErrorKind::kNone;
   bytes_read_ = 0;
+  eof_ = false;
 }
 
 bool BodyReader::wire_complete() const {
@@ -43,6 +44,7 @@ Status BodyReader::fill() {
   ssize_t n = conn_->read_more(max);
   if (n > 0) return Status::ok();
   if (n == 0) {
+    eof_ = true;
     if (decoder_) {
       auto step = decoder_->finish();
       if (step.kind == http::ChunkedDecoder::Step::kError) {
@@ -70,7 +72,13 @@ Result<std::string_view> BodyReader::peek_length() {
   if (remaining_ == 0) return std::string_view();
   if (conn_->pos() == conn_->end()) {
     Status s = fill();
-    if (!s) return s;
+    if (!s) {
+      if (!eof_) return s;
+      // The client closed before Content-Length bytes arrived: the body ends
+      // here, as a file's does at EOF (gunicorn returns the short body too).
+      remaining_ = 0;
+      return std::string_view();
+    }
   }
   size_t avail = std::min<uint64_t>(conn_->end() - conn_->pos(), remaining_);
   current_ = std::string_view(conn_->data() + conn_->pos(), avail);

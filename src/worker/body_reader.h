@@ -24,9 +24,10 @@ class BodyReader {
   void start(Connection* conn, const http::Request& request, const http::ParserOptions& options);
 
   // The next body bytes available, reading from the socket when none are
-  // buffered. An empty view means the body is complete. An error means the
-  // client went away or broke the chunked framing; `framing_error()` says
-  // which. The view stays valid until consume() or the next peek().
+  // buffered. An empty view means the body is complete (a Content-Length
+  // body cut short by the client ends early, like a file at EOF; saw_eof()
+  // tells). An error means a read failed or the chunked framing broke;
+  // `framing_error()` says which. The view stays valid until consume() or the next peek().
   Result<std::string_view> peek();
   void consume(size_t n);
 
@@ -40,6 +41,8 @@ class BodyReader {
   bool wire_complete() const;
   http::ErrorKind framing_error() const { return framing_error_; }
   uint64_t bytes_read() const { return bytes_read_; }
+  // The client closed its side while the body was being read.
+  bool saw_eof() const { return eof_; }
 
  private:
   Result<std::string_view> peek_length();
@@ -56,6 +59,7 @@ class BodyReader {
   size_t prefetched_pos_ = 0;
   http::ErrorKind framing_error_ = http::ErrorKind::kNone;
   uint64_t bytes_read_ = 0;
+  bool eof_ = false;
 };
 
 }  // namespace qilin::worker

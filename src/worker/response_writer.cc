@@ -209,19 +209,24 @@ Status ResponseWriter::write_file(int file_fd, int64_t offset, uint64_t count, b
     count = std::min(count, room);
   }
   if (!body_allowed()) count = 0;
-  if (use_sendfile && !chunked_) {
-    if (!headers_sent_) {
-      Status s = send({}, false);
-      if (!s) return s;
-      if (!headers_sent_) {  // nothing was written: force the head out
-        build_head();
-        s = conn_->write_all(head_);
-        if (!s) return s;
-        headers_sent_ = true;
-      }
+  if (use_sendfile) {
+    // Head and chunk-size line in one write, the file with sendfile(2), then
+    // the chunk's CRLF; the terminator comes with finish().
+    if (!headers_sent_) build_head();
+    if (count == 0 && headers_sent_) return Status::ok();
+    std::string prefix = headers_sent_ ? std::string() : head_;
+    if (chunked_ && count > 0) {
+      append_hex(prefix, count);
+      prefix.append("\r\n");
     }
+    if (!prefix.empty()) {
+      Status s = conn_->write_all(prefix);
+      if (!s) return s;
+    }
+    headers_sent_ = true;
     if (count == 0) return Status::ok();
     Status s = conn_->send_file(file_fd, off_t(offset), count);
+    if (s && chunked_) s = conn_->write_all("\r\n");
     if (s) body_sent_ += count;
     return s;
   }
