@@ -1,5 +1,7 @@
 #include "arbiter/arbiter_options.h"
 
+#include <algorithm>
+
 #include "core/strings.h"
 
 namespace qilin::arbiter {
@@ -16,7 +18,12 @@ Result<ArbiterOptions> arbiter_options_from(const config::Config& config) {
   o.listen.umask = int(config.integer("umask"));
   o.workers = int(config.integer("workers"));
   if (o.workers < 1) o.workers = 1;
-  o.worker_class = config.string("worker_class");
+  // Class paths name the same two kinds; sync with threads > 1 becomes
+  // gthread, as gunicorn switches it.
+  const std::string& kind = config.string("worker_class");
+  o.worker_class = kind.find("gthread") != std::string::npos ? "gthread" : "sync";
+  const int threads = int(std::max<int64_t>(1, config.integer("threads")));
+  if (o.worker_class == "sync" && threads > 1) o.worker_class = "gthread";
   o.timeout_seconds = int(config.integer("timeout"));
   o.graceful_timeout_seconds = int(config.integer("graceful_timeout"));
   o.max_requests = config.integer("max_requests");
@@ -27,6 +34,10 @@ Result<ArbiterOptions> arbiter_options_from(const config::Config& config) {
   w.timeout_seconds = o.timeout_seconds;
   w.graceful_timeout_seconds = o.graceful_timeout_seconds;
   w.sendfile = config.sendfile_enabled();
+  w.kind = o.worker_class;
+  w.threads = threads;
+  w.worker_connections = int(config.integer("worker_connections"));
+  w.keepalive_seconds = int(config.integer("keepalive"));
   http::ParserOptions& p = w.parser;
   p.normalize_limits(config.integer("limit_request_line"), config.integer("limit_request_fields"),
                      config.integer("limit_request_field_size"));

@@ -81,21 +81,16 @@ Result<Value> control_socket_default(const Setting&, const Environment& env) {
 
 // --- what qilin implements of partly supported settings --------------------
 
-Status sync_worker_only(const Setting&, const Value& value) {
+Status implemented_worker_kinds(const Setting&, const Value& value) {
   const auto* name = std::get_if<std::string>(&value);
   if (name && (*name == "sync" || *name == "gunicorn.workers.sync.SyncWorker" ||
-               *name == "gunicorn.workers.SyncWorker" || *name == "egg:gunicorn#sync")) {
+               *name == "gunicorn.workers.SyncWorker" || *name == "egg:gunicorn#sync" ||
+               *name == "gthread" || *name == "gunicorn.workers.gthread.ThreadWorker" ||
+               *name == "egg:gunicorn#gthread")) {
     return Status::ok();
   }
   std::string what = name ? "worker class '" + *name + "'" : std::string("a worker class object");
-  return Status::error(what + " is not supported yet (only 'sync' is)");
-}
-
-Status one_thread_only(const Setting&, const Value& value) {
-  int64_t threads = std::get<int64_t>(value);
-  if (threads <= 1) return Status::ok();
-  return Status::error("threads = " + std::to_string(threads) +
-                       " is not supported yet (only 1 is; gunicorn would switch to gthread)");
+  return Status::error(what + " is not supported yet (only 'sync' and 'gthread' are)");
 }
 
 std::vector<Setting> make_table() {
@@ -177,12 +172,12 @@ std::vector<Setting> make_table() {
        .validate = validate_class,
        .default_value = text("sync"),
        .support = kYes,
-       .limit = sync_worker_only,
+       .limit = implemented_worker_kinds,
        .help = "Kind of worker: sync, gthread, gevent, tornado, asgi or a class path.",
        .doc = "The worker implementation: a short name (`sync`, `gthread`, `gevent`, "
               "`gevent_wsgi`, `gevent_pywsgi`, `tornado`, `asgi`), a dotted path to a "
               "worker class, or the class itself in a config file. qilin implements `sync` "
-              "so far and refuses the others by name."},
+              "and `gthread` so far and refuses the others by name."},
       {.name = "threads",
        .section = S::kWorkerProcesses,
        .flags = {"--threads"},
@@ -192,11 +187,10 @@ std::vector<Setting> make_table() {
        .validate = validate_pos_int,
        .default_value = integer(1),
        .support = kYes,
-       .limit = one_thread_only,
        .help = "Threads per worker for the gthread worker.",
-       .doc = "Size of the thread pool in each gthread worker. gunicorn turns a `sync` "
-              "worker with more than one thread into a gthread worker; qilin accepts only "
-              "1 until gthread exists."},
+       .doc = "Size of the thread pool in each gthread worker. A `sync` worker with more "
+              "than one thread becomes a gthread worker, as in gunicorn. With one thread "
+              "the gthread worker runs the application on its event loop."},
       {.name = "worker_connections",
        .section = S::kWorkerProcesses,
        .flags = {"--worker-connections"},
@@ -205,6 +199,7 @@ std::vector<Setting> make_table() {
        .arg_type = AT::kInt,
        .validate = validate_pos_int,
        .default_value = integer(1000),
+       .support = kYes,
        .help = "Most connections one worker keeps open (gthread, gevent).",
        .doc = "The cap on simultaneous client connections per worker for the workers that "
               "hold many at once (gthread stops accepting, gevent sizes its pool)."},

@@ -5,6 +5,7 @@
 #include "python/app_loader.h"
 #include "python/interpreter.h"
 #include "python/wsgi_app.h"
+#include "worker/gthread_worker.h"
 #include "worker/sync_worker.h"
 #include "worker/worker_signals.h"
 
@@ -40,15 +41,23 @@ int PythonRuntime::run_worker(const arbiter::WorkerContext& context) {
   PyRef app = preloaded_ ? preloaded_ : load_app_or_report(options_.app_spec, context.log);
   if (!app) return kAppLoadError;
 
-  WsgiApp wsgi(std::move(app), context.log, options_.multiprocess, /*multithread=*/false,
+  const bool gthread = context.options.kind == "gthread";
+  WsgiApp wsgi(std::move(app), context.log, options_.multiprocess,
+               /*multithread=*/gthread && context.options.threads > 1,
                options_.sendfile && context.options.sendfile);
   if (!wsgi.init()) return kWorkerBootError;
-  worker::SyncWorker worker(context.options, context.listeners, context.heartbeat, context.slot,
-                            context.log, wsgi);
   int code;
   {
     GilRelease unlocked;  // the loop runs without the GIL; the app takes it per request
-    code = worker.run();
+    if (gthread) {
+      worker::GthreadWorker worker(context.options, context.listeners, context.heartbeat,
+                                   context.slot, context.log, wsgi);
+      code = worker.run();
+    } else {
+      worker::SyncWorker worker(context.options, context.listeners, context.heartbeat,
+                                context.slot, context.log, wsgi);
+      code = worker.run();
+    }
   }
   run_atexit_handlers();
   return code;

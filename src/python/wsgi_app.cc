@@ -38,6 +38,23 @@ bool WsgiApp::init() {
   return true;
 }
 
+namespace {
+thread_local PyGILState_STATE t_gil_state;
+thread_local PyThreadState* t_saved_state = nullptr;
+}  // namespace
+
+void WsgiApp::thread_started() {
+  t_gil_state = PyGILState_Ensure();  // makes this thread's state if it has none
+  t_saved_state = PyEval_SaveThread();
+}
+
+void WsgiApp::thread_stopping() {
+  if (!t_saved_state) return;
+  PyEval_RestoreThread(t_saved_state);
+  t_saved_state = nullptr;
+  PyGILState_Release(t_gil_state);
+}
+
 bool WsgiApp::handle(worker::Exchange& ex) {
   GilAcquire gil;
   PyRef input = new_input_stream(&ex.body);

@@ -19,6 +19,10 @@ class WsgiApp : public worker::App {
   WsgiApp(PyRef app, log::ErrorLog& log, bool multiprocess, bool multithread, bool sendfile);
   bool init();  // false with the reason logged
   bool handle(worker::Exchange& exchange) override;
+  // Each application thread keeps one Python thread state for its life, so
+  // taking the GIL per request is cheap.
+  void thread_started() override;
+  void thread_stopping() override;
 
  private:
   // Writes the iterable the app returned. False with a Python error set, or

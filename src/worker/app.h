@@ -25,6 +25,11 @@ class App {
   // sent; the worker answers 500), or the connection is unusable. Must not
   // throw. Returns false when the connection must be closed at once.
   virtual bool handle(Exchange& exchange) = 0;
+
+  // A worker thread that will call handle() starts or ends (thread pools
+  // call these once per thread, on that thread).
+  virtual void thread_started() {}
+  virtual void thread_stopping() {}
 };
 
 }  // namespace qilin::worker

@@ -133,3 +133,27 @@ Status BodyReader::prefetch(size_t limit) {
 }
 
 }  // namespace qilin::worker
+
+namespace qilin::worker {
+
+BodyReader::Prefetch BodyReader::prefetch_buffered(size_t limit) {
+  if (framing_ != http::BodyFraming::kChunked) return Prefetch::kReady;
+  while (!chunked_done_ && prefetched_.size() < limit) {
+    if (conn_->pos() == conn_->end()) {
+      conn_->rewind_body_window();  // everything before was decoded and copied
+      return Prefetch::kNeedInput;
+    }
+    std::string_view input(conn_->data() + conn_->pos(), conn_->end() - conn_->pos());
+    auto step = decoder_->next(input);
+    conn_->set_pos(conn_->pos() + step.consumed);
+    switch (step.kind) {
+      case http::ChunkedDecoder::Step::kData: prefetched_.append(step.data); break;
+      case http::ChunkedDecoder::Step::kNeedMore: break;
+      case http::ChunkedDecoder::Step::kDone: chunked_done_ = true; break;
+      case http::ChunkedDecoder::Step::kError: framing_error_ = step.error; return Prefetch::kError;
+    }
+  }
+  return Prefetch::kReady;
+}
+
+}  // namespace qilin::worker

@@ -35,6 +35,14 @@ class BodyReader {
   // found before the application runs). No-op for Content-Length bodies.
   Status prefetch(size_t limit);
 
+  // The event loop's form of prefetch(): decodes a chunked body from what
+  // the connection has buffered, never reading the socket. kNeedInput asks
+  // for more bytes in the buffer before calling again.
+  enum class Prefetch { kReady, kNeedInput, kError };
+  Prefetch prefetch_buffered(size_t limit);
+  // Bytes of body waiting in the connection buffer (Content-Length bodies).
+  uint64_t remaining() const { return remaining_; }
+
   bool complete() const;
   // True when the framing has been read to its end (nothing left on the wire
   // for this request), whether or not the caller consumed every byte.

@@ -1,5 +1,7 @@
 #include "worker/connection.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -11,11 +13,63 @@
 
 namespace qilin::worker {
 
+PeerAddress peer_of(const sockaddr_storage& ss) {
+  PeerAddress peer;
+  char host[INET6_ADDRSTRLEN] = {0};
+  if (ss.ss_family == AF_INET) {
+    auto* sin = reinterpret_cast<const sockaddr_in*>(&ss);
+    inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
+    peer.addr = host;
+    peer.port = ntohs(sin->sin_port);
+  } else if (ss.ss_family == AF_INET6) {
+    auto* sin6 = reinterpret_cast<const sockaddr_in6*>(&ss);
+    inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
+    peer.addr = host;
+    peer.port = ntohs(sin6->sin6_port);
+  } else {
+    peer.is_unix = true;
+  }
+  return peer;
+}
+
+
 Connection::Connection(size_t initial_capacity, size_t max_capacity)
-    : buffer_(new char[initial_capacity]), capacity_(initial_capacity), max_capacity_(max_capacity) {}
+    : buffer_(new char[initial_capacity]),
+      capacity_(initial_capacity),
+      initial_capacity_(initial_capacity),
+      max_capacity_(max_capacity) {}
+
+bool Connection::wait_for(short events) {
+  if (wait_timeout_ms_ <= 0) return false;  // errno stays EAGAIN
+  pollfd p{fd_.get(), events, 0};
+  while (true) {
+    int rc = ::poll(&p, 1, wait_timeout_ms_);
+    if (rc > 0) return true;
+    if (rc == 0) {
+      errno = ETIMEDOUT;
+      return false;
+    }
+    if (errno != EINTR) return false;
+  }
+}
+
+void Connection::start_next_request() {
+  size_t left = end_ - pos_;
+  if (capacity_ > initial_capacity_ && left <= initial_capacity_) {
+    std::unique_ptr<char[]> smaller(new char[initial_capacity_]);
+    std::memcpy(smaller.get(), buffer_.get() + pos_, left);
+    buffer_ = std::move(smaller);
+    capacity_ = initial_capacity_;
+  } else if (left > 0 && pos_ > 0) {
+    std::memmove(buffer_.get(), buffer_.get() + pos_, left);
+  }
+  head_end_ = pos_ = 0;
+  end_ = left;
+}
 
 void Connection::attach(int fd, PeerAddress peer, const sys::Listener* listener) {
   fd_.reset(fd);
+  wait_timeout_ms_ = 0;
   peer_ = std::move(peer);
   listener_ = listener;
   head_end_ = pos_ = end_ = 0;
@@ -60,6 +114,7 @@ ssize_t Connection::read_more(size_t max) {
   while (true) {
     ssize_t n = ::recv(fd_.get(), buffer_.get() + end_, room, 0);
     if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN && wait_for(POLLIN)) continue;
     if (n > 0) end_ += size_t(n);
     return n;
   }
@@ -83,6 +138,7 @@ Status Connection::write_all(const iovec* iov_in, int count) {
     ssize_t n = ::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EINTR) continue;
+      if (errno == EAGAIN && wait_for(POLLOUT)) continue;
       return Status::error(std::strerror(errno));
     }
     size_t left = size_t(n);
@@ -108,6 +164,7 @@ Status Connection::send_file(int file_fd, off_t offset, size_t count) {
     ssize_t n = ::sendfile(fd_.get(), file_fd, &offset, count);
     if (n < 0) {
       if (errno == EINTR) continue;
+      if (errno == EAGAIN && wait_for(POLLOUT)) continue;
       return Status::error(std::strerror(errno));
     }
     if (n == 0) return Status::error("file shorter than the response length");

@@ -8,6 +8,7 @@
 // Not thread-safe: owned by one worker thread at a time.
 #pragma once
 
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 
@@ -26,6 +27,9 @@ struct PeerAddress {
   int port = -1;     // -1 for unix-socket peers
   bool is_unix = false;
 };
+
+// The peer of an accepted socket, from accept(2)'s address.
+PeerAddress peer_of(const sockaddr_storage& address);
 
 class Connection {
  public:
@@ -56,22 +60,39 @@ class Connection {
 
   // Reads at most `max` bytes (0 = as many as fit) after `end`, growing the
   // buffer (up to the maximum) when it is full. Returns the number read, 0
-  // at EOF, or -1 with errno set. Blocks unless the socket is non-blocking.
+  // at EOF, or -1 with errno set (EAGAIN on a non-blocking socket outside
+  // wait mode, ETIMEDOUT when wait mode's bound passed).
   ssize_t read_more(size_t max = 0);
 
-  // Writes everything (MSG_NOSIGNAL). Fails on a closed peer.
+  // Writes everything (MSG_NOSIGNAL). Fails on a closed peer, or when a
+  // non-blocking socket in wait mode stays full past the bound.
   Status write_all(const iovec* iov, int count);
   Status write_all(std::string_view bytes);
   // Sends `count` bytes of `file_fd` from `offset` with sendfile(2).
   Status send_file(int file_fd, off_t offset, size_t count);
 
+  // Wait mode, for a non-blocking socket handed to a thread that wants
+  // blocking semantics: reads and writes that would block wait in poll(2)
+  // for at most `timeout_ms` each (0 = wait mode off: EAGAIN is returned).
+  void set_wait_timeout(int timeout_ms) { wait_timeout_ms_ = timeout_ms; }
+
+  // Keep-alive: moves the unread bytes (a pipelined next request) to the
+  // front of the buffer and forgets the finished request's head; shrinks a
+  // buffer that grew for a large request back to its initial size.
+  void start_next_request();
+
  private:
   sys::Fd fd_;
   PeerAddress peer_;
   const sys::Listener* listener_ = nullptr;
+  // Waits for `events` on the socket; false on timeout or error (errno set).
+  bool wait_for(short events);
+
   std::unique_ptr<char[]> buffer_;
   size_t capacity_;
+  size_t initial_capacity_;
   size_t max_capacity_;
+  int wait_timeout_ms_ = 0;
   size_t head_end_ = 0, pos_ = 0, end_ = 0;
 };
 

@@ -135,6 +135,8 @@ bool ResponseWriter::body_allowed() const {
 void ResponseWriter::build_head() {
   chunked_ = content_length_ < 0 && body_allowed() &&
              (version_major_ > 1 || (version_major_ == 1 && version_minor_ >= 1));
+  // An HTTP/1.0 body without a length ends when the connection does.
+  if (content_length_ < 0 && body_allowed() && !chunked_) must_close_ = true;
   head_.clear();
   head_.append("HTTP/");
   head_.push_back(char('0' + version_major_ % 10));

@@ -15,28 +15,6 @@
 
 namespace qilin::worker {
 
-namespace {
-
-PeerAddress peer_of(const sockaddr_storage& ss) {
-  PeerAddress peer;
-  char host[INET6_ADDRSTRLEN] = {0};
-  if (ss.ss_family == AF_INET) {
-    auto* sin = reinterpret_cast<const sockaddr_in*>(&ss);
-    inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
-    peer.addr = host;
-    peer.port = ntohs(sin->sin_port);
-  } else if (ss.ss_family == AF_INET6) {
-    auto* sin6 = reinterpret_cast<const sockaddr_in6*>(&ss);
-    inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
-    peer.addr = host;
-    peer.port = ntohs(sin6->sin6_port);
-  } else {
-    peer.is_unix = true;
-  }
-  return peer;
-}
-
-}  // namespace
 
 SyncWorker::SyncWorker(const WorkerOptions& options, const std::vector<sys::Listener>& listeners,
                        sys::HeartbeatTable& heartbeat, int slot, log::ErrorLog& log, App& app)
@@ -150,7 +128,7 @@ void SyncWorker::serve(int client_fd, const sys::Listener& listener) {
   }
   body_.start(&conn_, request_, options_.parser);
   if (request_.framing == http::BodyFraming::kChunked) {
-    Status s = body_.prefetch(options_.chunked_prefetch_bytes);
+    Status s = body_.prefetch(options_.body_prefetch_bytes);
     if (!s) {
       if (body_.framing_error() != http::ErrorKind::kNone) {
         reject(body_.framing_error(), s.message());

@@ -12,11 +12,16 @@
 namespace qilin::worker {
 
 struct WorkerOptions {
+  std::string kind = "sync";         // "sync" or "gthread"
   int timeout_seconds = 30;          // heartbeat timeout; 0 = disabled
   int graceful_timeout_seconds = 30;
   int64_t max_requests = 0;          // after jitter; 0 = never recycle
   bool sendfile = true;
-  size_t chunked_prefetch_bytes = 1 << 20;  // chunked bodies read ahead before the app runs
+  size_t body_prefetch_bytes = 1 << 20;  // body bytes read before the app runs (chunked: decoded)
+  int threads = 1;                       // gthread: application threads
+  int worker_connections = 1000;         // gthread: open connections at most
+  int keepalive_seconds = 2;             // gthread: idle time before a kept-alive connection closes
+  int header_timeout_seconds = 10;       // gthread: time allowed for a request head to arrive
   http::ParserOptions parser;
   sys::IpAllowList forwarded_allow;  // peers trusted for scheme/forwarder headers
   sys::IpAllowList proxy_allow;      // peers allowed to send a PROXY header

@@ -1,0 +1,460 @@
+#include "worker/gthread_worker.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "http/parse_error.h"
+#include "http/request_parser.h"
+#include "worker/body_reader.h"
+#include "worker/connection.h"
+#include "worker/response_writer.h"
+#include "worker/worker_signals.h"
+
+namespace qilin::worker {
+
+namespace {
+
+// epoll tags below any heap address: the signal pipe, the completion
+// eventfd, and listener i at kListenerTag + i.
+constexpr uint64_t kSignalTag = 1;
+constexpr uint64_t kCompletionTag = 2;
+constexpr uint64_t kListenerTag = 16;
+constexpr uint64_t kMaxTag = 4096;
+
+constexpr int64_t kLingerMs = 2000;
+constexpr size_t kLingerBytes = 64 * 1024;
+constexpr size_t kDrainBytes = 64 * 1024;
+
+int64_t seconds_ms(int seconds) { return int64_t(seconds) * 1000; }
+
+}  // namespace
+
+struct GthreadWorker::Conn : DeadlineNode, Job {
+  enum class State { kHead, kBody, kRunning, kIdle, kLingering };
+
+  explicit Conn(GthreadWorker* w) : worker(w), io(8 * 1024) {}
+  void run() override { worker->run_request(this); }
+
+  GthreadWorker* worker;
+  Connection io;
+  BodyReader body;
+  ResponseWriter response;
+  http::Request request;
+  http::ProxyInfo proxy;  // from the first request's PROXY header, for the later ones
+  State state = State::kHead;
+  uint32_t events = 0;     // what epoll watches now
+  bool first_request = true;
+  bool keep_alive = false;
+  bool usable = true;
+  size_t lingered = 0;
+};
+
+GthreadWorker::GthreadWorker(const WorkerOptions& options,
+                             const std::vector<sys::Listener>& listeners,
+                             sys::HeartbeatTable& heartbeat, int slot, log::ErrorLog& log, App& app)
+    : options_(options),
+      listeners_(listeners),
+      heartbeat_(heartbeat),
+      slot_(slot),
+      log_(log),
+      app_(app) {}
+
+GthreadWorker::~GthreadWorker() {
+  // An application thread still inside the app (graceful timeout passed)
+  // cannot be joined; the process is about to exit anyway.
+  if (running_ > 0) (void)pool_.release();
+}
+
+bool GthreadWorker::setup() {
+  epoll_.reset(::epoll_create1(EPOLL_CLOEXEC));
+  completions_fd_.reset(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+  if (!epoll_.valid() || !completions_fd_.valid()) {
+    log_.error(std::string("gthread worker setup failed: ") + std::strerror(errno));
+    return false;
+  }
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = kSignalTag;
+  epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, WorkerSignals::wake_fd(), &ev);
+  ev.data.u64 = kCompletionTag;
+  epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, completions_fd_.get(), &ev);
+  if (options_.threads > 1) pool_ = std::make_unique<ThreadPool>(options_.threads, app_);
+  else app_.thread_started();  // the loop thread runs the app itself
+  set_accepting(true);
+  return true;
+}
+
+void GthreadWorker::set_accepting(bool on) {
+  if (on == accepting_) return;
+  accepting_ = on;
+  for (size_t i = 0; i < listeners_.size(); ++i) {
+    if (on) {
+      // EPOLLEXCLUSIVE: one worker process wakes per new connection.
+      epoll_event ev{};
+      ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+      ev.data.u64 = kListenerTag + i;
+      epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, listeners_[i].fd(), &ev);
+    } else {
+      epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, listeners_[i].fd(), nullptr);
+    }
+  }
+}
+
+void GthreadWorker::watch(Conn* c, uint32_t events) {
+  if (c->events == events) return;
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.ptr = c;
+  epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, c->io.fd(), &ev);
+  c->events = events;
+}
+
+int GthreadWorker::run() {
+  if (!setup()) return 1;
+  const pid_t parent = getppid();
+  const size_t cap = size_t(std::max(1, options_.worker_connections));
+  epoll_event events[256];
+
+  while (true) {
+    heartbeat_.beat(slot_);
+    if (WorkerSignals::take_reopen()) log_.reopen();
+    if (alive_ && !WorkerSignals::alive()) begin_shutdown(nullptr);
+    if (alive_ && options_.max_requests > 0 && served_ >= options_.max_requests) {
+      begin_shutdown("Autorestarting worker after current request.");
+    }
+    if (getppid() != parent) {
+      log_.info("Parent changed, shutting down: Worker");
+      break;
+    }
+    int64_t now = sys::monotonic_ms();
+    if (!alive_ && (running_ == 0 || now >= shutdown_deadline_ms_)) break;
+    if (alive_ && !accepting_ && open_ < cap) set_accepting(true);
+
+    int n = ::epoll_wait(epoll_.get(), events, 256, next_timeout_ms(now));
+    if (n < 0 && errno != EINTR) {
+      log_.error(std::string("epoll_wait failed: ") + std::strerror(errno));
+      return 1;
+    }
+    for (int i = 0; i < n; ++i) {
+      uint64_t tag = events[i].data.u64;
+      if (tag == kSignalTag) {
+        WorkerSignals::drain_wake_fd();
+      } else if (tag == kCompletionTag) {
+        collect_completed();
+      } else if (tag >= kListenerTag && tag < kMaxTag) {
+        if (alive_) accept_ready(listeners_[tag - kListenerTag]);
+      } else {
+        on_readable(static_cast<Conn*>(events[i].data.ptr));
+      }
+    }
+    expire(sys::monotonic_ms());
+  }
+  for (auto& c : owned_) {
+    if (c->io.open() && c->state != Conn::State::kRunning) close_conn(c.get());
+  }
+  if (running_ == 0) {
+    if (pool_) pool_->stop();
+    else app_.thread_stopping();
+  }
+  return 0;
+}
+
+int GthreadWorker::next_timeout_ms(int64_t now) const {
+  int64_t wake = now + 1000;  // heartbeat and parent checks at least once a second
+  for (const DeadlineList* list : {&reading_, &idle_, &lingering_}) {
+    if (!list->empty()) wake = std::min(wake, list->front()->deadline_ms);
+  }
+  if (!alive_) wake = std::min(wake, shutdown_deadline_ms_);
+  return int(std::max<int64_t>(0, wake - now));
+}
+
+void GthreadWorker::accept_ready(const sys::Listener& listener) {
+  const size_t cap = size_t(std::max(1, options_.worker_connections));
+  while (open_ < cap) {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof(ss);
+    int fd = ::accept4(listener.fd(), reinterpret_cast<sockaddr*>(&ss), &len,
+                       SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) break;  // EAGAIN: another worker took it, or the queue is empty
+    Conn* c;
+    if (!free_.empty()) {
+      c = free_.back();
+      free_.pop_back();
+    } else {
+      owned_.push_back(std::make_unique<Conn>(this));
+      c = owned_.back().get();
+    }
+    if (!listener.is_unix()) {
+      int one = 1;
+      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    }
+    c->io.attach(fd, listener.is_unix() ? PeerAddress{"", -1, true} : peer_of(ss), &listener);
+    c->request.reset();
+    c->proxy = http::ProxyInfo();
+    c->state = Conn::State::kHead;
+    c->first_request = true;
+    c->usable = true;
+    c->events = EPOLLIN;
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.ptr = c;
+    epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev);
+    reading_.push_back(c, sys::monotonic_ms() + seconds_ms(options_.header_timeout_seconds));
+    ++open_;
+  }
+  if (open_ >= cap) set_accepting(false);
+}
+
+void GthreadWorker::on_readable(Conn* c) {
+  if (c->state == Conn::State::kLingering) {
+    drain_linger(c);
+    return;
+  }
+  if (c->state == Conn::State::kRunning) return;  // not watched; a stale event
+  if (c->state == Conn::State::kIdle) {
+    c->state = Conn::State::kHead;
+    reading_.push_back(c, sys::monotonic_ms() + seconds_ms(options_.header_timeout_seconds));
+  }
+  ssize_t n = c->io.read_more();
+  if (n < 0) {
+    if (errno == EAGAIN) return;
+    if (errno == ENOBUFS) {
+      reject(c, http::ErrorKind::kLimitRequestHeaders, "max buffer headers");
+    } else {
+      close_conn(c);
+    }
+    return;
+  }
+  if (n == 0) {
+    // EOF before a complete request: gunicorn's NoMoreData, closed quietly.
+    // A Content-Length body cut short still reaches the app, as in the sync worker.
+    if (c->state == Conn::State::kBody && c->request.framing == http::BodyFraming::kContentLength) {
+      dispatch(c);
+    } else {
+      close_conn(c);
+    }
+    return;
+  }
+  if (c->state == Conn::State::kBody) {
+    // Body bytes are arriving: the bound is per read, not for the whole body.
+    reading_.push_back(c, sys::monotonic_ms() + seconds_ms(std::max(options_.header_timeout_seconds,
+                                                                    options_.timeout_seconds)));
+  }
+  advance(c);
+}
+
+void GthreadWorker::advance(Conn* c) {
+  if (c->state == Conn::State::kHead) {
+    const PeerAddress& peer = c->io.peer();
+    http::PeerContext context;
+    context.first_on_connection = c->first_request;
+    context.forwarder_trusted = peer.is_unix || options_.forwarded_allow.contains(peer.addr);
+    context.proxy_trusted = peer.is_unix || options_.proxy_allow.contains(peer.addr);
+    auto result = http::parse_request_head(options_.parser, context, c->io.data(), c->io.end(),
+                                           &c->request);
+    if (result.status == http::ParseResult::kIncomplete) return;
+    if (result.status == http::ParseResult::kError) {
+      reject(c, result.error, result.detail);
+      return;
+    }
+    c->io.set_head_end(result.consumed);
+    if (c->first_request) c->proxy = c->request.proxy;
+    else c->request.proxy = c->proxy;
+    c->body.start(&c->io, c->request, options_.parser);
+    c->state = Conn::State::kBody;
+    if (c->request.expect_continue) {
+      static const char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+      if (::send(c->io.fd(), kContinue, sizeof(kContinue) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) !=
+          ssize_t(sizeof(kContinue) - 1)) {
+        close_conn(c);
+        return;
+      }
+    }
+  }
+  // Body: read up to the prefetch bound on the loop, so a slow uploader
+  // never holds an application thread for its first megabyte.
+  switch (c->request.framing) {
+    case http::BodyFraming::kNone: break;
+    case http::BodyFraming::kContentLength: {
+      uint64_t want = std::min<uint64_t>(c->request.content_length, options_.body_prefetch_bytes);
+      if (c->io.end() - c->io.pos() < want) return;
+      break;
+    }
+    case http::BodyFraming::kChunked:
+      switch (c->body.prefetch_buffered(options_.body_prefetch_bytes)) {
+        case BodyReader::Prefetch::kReady: break;
+        case BodyReader::Prefetch::kNeedInput: return;
+        case BodyReader::Prefetch::kError:
+          reject(c, c->body.framing_error(), "invalid chunked body");
+          return;
+      }
+      break;
+  }
+  dispatch(c);
+}
+
+void GthreadWorker::dispatch(Conn* c) {
+  unlink(c);
+  c->state = Conn::State::kRunning;
+  ++running_;
+  watch(c, 0);
+  const size_t max_keepalived =
+      size_t(std::max(0, options_.worker_connections - options_.threads));
+  c->keep_alive = alive_ && options_.keepalive_seconds > 0 && !c->request.must_close &&
+                  idle_.size() < max_keepalived;
+  c->response.reset(&c->io, c->request.method == "HEAD", c->request.version_major,
+                    c->request.version_minor, c->keep_alive);
+  if (pool_) {
+    pool_->submit(c);
+  } else {
+    run_request(c);
+    complete(c);
+  }
+}
+
+void GthreadWorker::run_request(Conn* c) {
+  // Reads (wsgi.input past the prefetch) and writes wait at most `timeout`
+  // for the client; a client that stops reading is cut off, not held forever.
+  c->io.set_wait_timeout(int(seconds_ms(options_.timeout_seconds > 0 ? options_.timeout_seconds : 30)));
+  Exchange exchange{c->request, c->io, c->body, c->response};
+  c->usable = app_.handle(exchange);
+  c->io.set_wait_timeout(0);
+  if (!pool_) return;
+  {
+    std::lock_guard<std::mutex> lock(completions_mutex_);
+    completions_.push_back(c);
+  }
+  uint64_t one = 1;
+  (void)!::write(completions_fd_.get(), &one, sizeof(one));
+}
+
+void GthreadWorker::collect_completed() {
+  uint64_t count;
+  (void)!::read(completions_fd_.get(), &count, sizeof(count));
+  std::vector<Conn*> done;
+  {
+    std::lock_guard<std::mutex> lock(completions_mutex_);
+    done.swap(completions_);
+  }
+  for (Conn* c : done) complete(c);
+}
+
+void GthreadWorker::complete(Conn* c) {
+  --running_;
+  ++served_;
+  bool reuse = c->usable && c->keep_alive && !c->response.must_close() && alive_;
+  if (!c->usable) {
+    close_conn(c);
+    return;
+  }
+  // Drain what the app left of the body, within a bound, without blocking.
+  size_t drained = 0;
+  while (reuse && !c->body.complete() && drained < kDrainBytes) {
+    auto bytes = c->body.peek();
+    if (!bytes || bytes->empty()) break;
+    drained += bytes->size();
+    c->body.consume(bytes->size());
+  }
+  reuse = reuse && c->body.wire_complete() && !c->body.saw_eof();
+  if (!reuse) {
+    bool unread = !c->body.wire_complete() || c->io.pos() < c->io.end();
+    if (unread) start_linger(c);
+    else close_conn(c);
+    return;
+  }
+  c->io.start_next_request();
+  c->request.reset();
+  c->first_request = false;
+  watch(c, EPOLLIN);
+  if (c->io.end() > 0) {  // a pipelined request is already here
+    c->state = Conn::State::kHead;
+    reading_.push_back(c, sys::monotonic_ms() + seconds_ms(options_.header_timeout_seconds));
+    advance(c);
+  } else {
+    c->state = Conn::State::kIdle;
+    idle_.push_back(c, sys::monotonic_ms() + seconds_ms(options_.keepalive_seconds));
+  }
+}
+
+void GthreadWorker::reject(Conn* c, http::ErrorKind kind, const std::string& detail) {
+  const auto& info = http::error_info(kind);
+  log_.debug(std::string("Invalid request from ") + c->io.peer().addr + ": " +
+             std::string(info.class_name) + " " + detail);
+  if (info.status != 0) {
+    // The page is small and the socket's send buffer empty: one try.
+    std::string page = http::render_error_response(kind, detail);
+    (void)::send(c->io.fd(), page.data(), page.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  }
+  start_linger(c);
+}
+
+void GthreadWorker::start_linger(Conn* c) {
+  unlink(c);
+  ::shutdown(c->io.fd(), SHUT_WR);
+  c->state = Conn::State::kLingering;
+  c->lingered = 0;
+  watch(c, EPOLLIN);
+  lingering_.push_back(c, sys::monotonic_ms() + kLingerMs);
+}
+
+void GthreadWorker::drain_linger(Conn* c) {
+  char sink[16 * 1024];
+  while (true) {
+    ssize_t n = ::recv(c->io.fd(), sink, sizeof(sink), MSG_DONTWAIT);
+    if (n > 0) {
+      c->lingered += size_t(n);
+      if (c->lingered < kLingerBytes) continue;
+    }
+    if (n < 0 && errno == EAGAIN) return;
+    close_conn(c);  // EOF, error, or enough drained
+    return;
+  }
+}
+
+void GthreadWorker::close_conn(Conn* c) {
+  unlink(c);
+  c->io.close(false);  // closing the fd also removes it from epoll
+  c->events = 0;
+  c->state = Conn::State::kHead;
+  --open_;
+  free_.push_back(c);
+}
+
+void GthreadWorker::expire(int64_t now) {
+  while (!reading_.empty() && reading_.front()->deadline_ms <= now) {
+    Conn* c = static_cast<Conn*>(reading_.front());
+    // A head that started arriving gets 408; a silent connection just closes.
+    if (c->io.end() > 0 && c->state == Conn::State::kHead) {
+      reject(c, http::ErrorKind::kRequestTimeout, "");
+    } else {
+      close_conn(c);
+    }
+  }
+  for (DeadlineList* list : {&idle_, &lingering_}) {
+    while (!list->empty() && list->front()->deadline_ms <= now) {
+      close_conn(static_cast<Conn*>(list->front()));
+    }
+  }
+}
+
+void GthreadWorker::begin_shutdown(const char* why) {
+  if (why) log_.info(why);
+  alive_ = false;
+  set_accepting(false);
+  shutdown_deadline_ms_ = sys::monotonic_ms() + seconds_ms(options_.graceful_timeout_seconds);
+  // Idle connections and requests not yet handed to the app go now; the
+  // ones the app is running finish.
+  while (!idle_.empty()) close_conn(static_cast<Conn*>(idle_.front()));
+  while (!reading_.empty()) close_conn(static_cast<Conn*>(reading_.front()));
+}
+
+}  // namespace qilin::worker

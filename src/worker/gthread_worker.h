@@ -1,0 +1,89 @@
+// The gthread worker: one epoll loop per worker process owns the listeners
+// and every connection. It accepts, reads and parses request heads (and
+// bodies up to a bound) without the GIL, holds idle keep-alive connections,
+// and hands complete requests to a pool of `threads` application threads
+// (with threads == 1 the application runs on the loop thread, no hand-off).
+// A thread runs the app and writes the response with bounded waits, then
+// gives the connection back to the loop. Slow clients only ever occupy the
+// loop's bookkeeping, never an application thread.
+//
+// Signals: TERM stops accepting, closes idle connections, lets in-flight
+// requests finish within graceful_timeout, then exits; INT/QUIT exit at once;
+// USR1 reopens the error log. The heartbeat comes from the loop, so a long
+// request does not stop it, but a loop that stops turning does.
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "log/error_log.h"
+#include "sys/fd.h"
+#include "sys/heartbeat_table.h"
+#include "sys/listener.h"
+#include "worker/app.h"
+#include "worker/deadline_list.h"
+#include "worker/thread_pool.h"
+#include "worker/worker_options.h"
+
+namespace qilin::worker {
+
+class GthreadWorker {
+ public:
+  GthreadWorker(const WorkerOptions& options, const std::vector<sys::Listener>& listeners,
+                sys::HeartbeatTable& heartbeat, int slot, log::ErrorLog& log, App& app);
+  ~GthreadWorker();
+  int run();  // returns the exit code
+
+  struct Conn;  // one client connection (defined in the .cc)
+
+ private:
+  bool setup();
+  void accept_ready(const sys::Listener& listener);
+  void on_readable(Conn* c);
+  // Advances a connection through head and body reading with what is
+  // buffered; dispatches, rejects, or waits for more input.
+  void advance(Conn* c);
+  void dispatch(Conn* c);
+  void run_request(Conn* c);  // on an application thread, or the loop with threads == 1
+  void complete(Conn* c);     // back on the loop after the application
+  void collect_completed();
+  void reject(Conn* c, http::ErrorKind kind, const std::string& detail);
+  void start_linger(Conn* c);
+  void drain_linger(Conn* c);
+  void close_conn(Conn* c);
+  void expire(int64_t now);
+  void begin_shutdown(const char* why);
+  void set_accepting(bool on);
+  void watch(Conn* c, uint32_t events);
+  int next_timeout_ms(int64_t now) const;
+
+  const WorkerOptions& options_;
+  const std::vector<sys::Listener>& listeners_;
+  sys::HeartbeatTable& heartbeat_;
+  int slot_;
+  log::ErrorLog& log_;
+  App& app_;
+
+  sys::Fd epoll_;
+  sys::Fd completions_fd_;  // eventfd: application threads -> loop
+  std::mutex completions_mutex_;
+  std::vector<Conn*> completions_;
+  std::unique_ptr<ThreadPool> pool_;
+
+  std::vector<std::unique_ptr<Conn>> owned_;  // every connection object made
+  std::vector<Conn*> free_;                   // closed ones, reused
+  size_t open_ = 0;
+  size_t running_ = 0;
+  bool accepting_ = false;
+  bool alive_ = true;
+  int64_t shutdown_deadline_ms_ = 0;
+  int64_t served_ = 0;
+  DeadlineList reading_;    // waiting for a request head (or body bytes)
+  DeadlineList idle_;       // kept alive between requests
+  DeadlineList lingering_;  // half-closed, draining before close
+};
+
+}  // namespace qilin::worker
