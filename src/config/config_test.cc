@@ -152,24 +152,24 @@ TEST(Config, UnsupportedSettingsAreRefusedUnlessAtTheirDefault) {
   EXPECT_FALSE(config.set_from_text("user", "root2", Source::kConfigFile));
 }
 
-TEST(Config, WorkerClassIsSyncOnlyForNow) {
+TEST(Config, WorkerClassIsSyncOrGthreadForNow) {
   Config config = fresh();
   EXPECT_TRUE(config.set_from_text("worker_class", "sync", Source::kCommandLine));
   EXPECT_TRUE(config.set_from_text("worker_class", "gunicorn.workers.sync.SyncWorker",
                                    Source::kCommandLine));
-  EXPECT_EQ(config.set_from_text("worker_class", "gthread", Source::kCommandLine).message(),
-            "worker class 'gthread' is not supported yet (only 'sync' is)");
+  EXPECT_TRUE(config.set_from_text("worker_class", "gthread", Source::kCommandLine));
+  EXPECT_EQ(config.set_from_text("worker_class", "gevent", Source::kCommandLine).message(),
+            "worker class 'gevent' is not supported yet (only 'sync' and 'gthread' are)");
   int dummy = 0;
   EXPECT_EQ(config.set_value("worker_class", PyHandle{&dummy}, Source::kCommandLine).message(),
-            "a worker class object is not supported yet (only 'sync' is)");
+            "a worker class object is not supported yet (only 'sync' and 'gthread' are)");
 }
 
-TEST(Config, OneThreadOnlyForNow) {
+TEST(Config, ThreadsTakeAnyCount) {
   Config config = fresh();
   EXPECT_TRUE(config.set_from_text("threads", "1", Source::kCommandLine));
-  EXPECT_TRUE(config.set_from_text("threads", "0", Source::kCommandLine));
-  EXPECT_EQ(config.set_from_text("threads", "4", Source::kCommandLine).message(),
-            "threads = 4 is not supported yet (only 1 is; gunicorn would switch to gthread)");
+  EXPECT_TRUE(config.set_from_text("threads", "4", Source::kCommandLine));
+  EXPECT_EQ(config.integer("threads"), 4);
 }
 
 TEST(Config, Chdir) {

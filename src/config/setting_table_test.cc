@@ -241,7 +241,7 @@ TEST(SettingTable, EveryDefaultPassesItsValidator) {
 TEST(SettingTable, SupportedSettingsAreTheImplementedOnes) {
   std::set<std::string_view> expected = {
       "config", "wsgi_app", "bind", "backlog", "workers", "worker_class", "threads", "max_requests",
-      "max_requests_jitter", "timeout", "graceful_timeout", "keepalive", "limit_request_line",
+      "max_requests_jitter", "worker_connections", "timeout", "graceful_timeout", "keepalive", "limit_request_line",
       "limit_request_fields", "limit_request_field_size", "check_config", "print_config",
       "preload_app", "sendfile", "reuse_port", "chdir", "raw_env", "pidfile", "pythonpath",
       "errorlog", "loglevel", "proxy_protocol", "proxy_allow_ips", "forwarded_allow_ips",
