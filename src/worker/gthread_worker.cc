@@ -309,8 +309,12 @@ void GthreadWorker::dispatch(Conn* c) {
   watch(c, 0);
   const size_t max_keepalived =
       size_t(std::max(0, options_.worker_connections - options_.threads));
+  // The last request before a max_requests recycle says "close", so no
+  // client sends another request on a connection about to go away.
+  const bool last_before_recycle =
+      options_.max_requests > 0 && served_ + int64_t(running_) >= options_.max_requests;
   c->keep_alive = alive_ && options_.keepalive_seconds > 0 && !c->request.must_close &&
-                  idle_.size() < max_keepalived;
+                  idle_.size() < max_keepalived && !last_before_recycle;
   c->response.reset(&c->io, c->request.method == "HEAD", c->request.version_major,
                     c->request.version_minor, c->keep_alive);
   if (pool_) {
