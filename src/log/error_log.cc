@@ -1,7 +1,5 @@
 #include "log/error_log.h"
 
-#include <fcntl.h>
-#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,36 +40,14 @@ std::string format_log_time(long long unix_seconds) {
   return std::string(buf, n);
 }
 
-ErrorLog::~ErrorLog() {
-  if (owns_fd_) ::close(fd_);
-}
-
 Status ErrorLog::open(const std::string& target, Level level) {
   level_ = level;
-  if (target.empty() || target == "-") {
-    path_.clear();
-    return Status::ok();
-  }
-  int fd = ::open(target.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    return Status::error("Error: could not open error log '" + target + "': " + std::strerror(errno));
-  }
-  if (owns_fd_) ::close(fd_);
-  fd_ = fd;
-  owns_fd_ = true;
-  path_ = target;
-  return Status::ok();
+  Status s = file_.open(target);
+  if (!s) return Status::error("Error: " + s.message());
+  return s;
 }
 
-Status ErrorLog::reopen() {
-  if (path_.empty()) return Status::ok();
-  int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::error("could not reopen " + path_ + ": " + std::strerror(errno));
-  // dup2 keeps the fd number stable for anything that captured it.
-  ::dup3(fd, fd_, O_CLOEXEC);
-  ::close(fd);
-  return Status::ok();
-}
+Status ErrorLog::reopen() { return file_.reopen(); }
 
 void ErrorLog::log(Level level, std::string_view message) {
   if (!enabled(level)) return;
@@ -83,17 +59,7 @@ void ErrorLog::log(Level level, std::string_view message) {
   line += "] ";
   line += message;
   if (line.empty() || line.back() != '\n') line += '\n';
-  const char* p = line.data();
-  size_t left = line.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd_, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return;
-    }
-    p += n;
-    left -= size_t(n);
-  }
+  file_.write(line);
 }
 
 }  // namespace qilin::log

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "core/result.h"
+#include "log/log_file.h"
 
 namespace qilin::log {
 
@@ -21,7 +22,6 @@ std::string_view level_name(Level level);  // "INFO"
 class ErrorLog {
  public:
   ErrorLog() = default;  // stderr, level info
-  ~ErrorLog();
   ErrorLog(const ErrorLog&) = delete;
   ErrorLog& operator=(const ErrorLog&) = delete;
 
@@ -29,7 +29,7 @@ class ErrorLog {
   Status open(const std::string& target, Level level);
   // Reopens the file (after a logrotate rename); no-op for stderr.
   Status reopen();
-  int fd() const { return fd_; }
+  int fd() const { return file_.fd(); }
   Level level() const { return level_; }
   bool enabled(Level level) const { return level >= level_; }
 
@@ -41,9 +41,7 @@ class ErrorLog {
   void critical(std::string_view m) { log(Level::kCritical, m); }
 
  private:
-  int fd_ = 2;
-  bool owns_fd_ = false;
-  std::string path_;
+  LogFile file_{2};
   Level level_ = Level::kInfo;
 };
 

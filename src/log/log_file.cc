@@ -1,0 +1,53 @@
+#include "log/log_file.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace qilin::log {
+
+LogFile::~LogFile() {
+  if (owns_fd_) ::close(fd_);
+}
+
+Status LogFile::open(const std::string& target) {
+  if (target.empty() || target == "-") {
+    path_.clear();
+    return Status::ok();
+  }
+  int fd = ::open(target.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::error("could not open log file '" + target + "': " + std::strerror(errno));
+  if (owns_fd_) ::close(fd_);
+  fd_ = fd;
+  owns_fd_ = true;
+  path_ = target;
+  return Status::ok();
+}
+
+Status LogFile::reopen() {
+  if (path_.empty()) return Status::ok();
+  int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::error("could not reopen " + path_ + ": " + std::strerror(errno));
+  // dup3 keeps the fd number, so nothing that captured it goes stale.
+  ::dup3(fd, fd_, O_CLOEXEC);
+  ::close(fd);
+  return Status::ok();
+}
+
+void LogFile::write(std::string_view bytes) const {
+  const char* p = bytes.data();
+  size_t left = bytes.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd_, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    p += n;
+    left -= size_t(n);
+  }
+}
+
+}  // namespace qilin::log

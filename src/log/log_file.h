@@ -1,0 +1,35 @@
+// An append-only log destination: a file opened O_APPEND, or a standard
+// stream for "-". Each write() is one write(2) of a whole line, so lines
+// from several processes sharing the file never interleave. reopen() follows
+// a logrotate rename, keeping the fd number. Safe to write from any thread.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/result.h"
+
+namespace qilin::log {
+
+class LogFile {
+ public:
+  explicit LogFile(int std_fd) : fd_(std_fd), std_fd_(std_fd) {}
+  ~LogFile();
+  LogFile(const LogFile&) = delete;
+  LogFile& operator=(const LogFile&) = delete;
+
+  // `target` is a path, or "-" / "" for the standard stream given at construction.
+  Status open(const std::string& target);
+  Status reopen();
+  int fd() const { return fd_; }
+  // Writes the bytes in one go (retrying short writes); errors are dropped.
+  void write(std::string_view bytes) const;
+
+ private:
+  int fd_;
+  int std_fd_;
+  bool owns_fd_ = false;
+  std::string path_;
+};
+
+}  // namespace qilin::log
