@@ -3,13 +3,45 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <mutex>
+#include <vector>
 #include <cstring>
 
 namespace qilin::log {
 
+namespace {
+// Every live LogFile, for reopen_all(). Touched at start-up and on USR1 only.
+std::mutex g_registry_mutex;
+std::vector<LogFile*>& registry() {
+  static std::vector<LogFile*> files;
+  return files;
+}
+}  // namespace
+
+LogFile::LogFile(int std_fd) : fd_(std_fd), std_fd_(std_fd) {
+  std::lock_guard<std::mutex> lock(g_registry_mutex);
+  registry().push_back(this);
+}
+
 LogFile::~LogFile() {
+  {
+    std::lock_guard<std::mutex> lock(g_registry_mutex);
+    auto& files = registry();
+    files.erase(std::remove(files.begin(), files.end(), this), files.end());
+  }
   if (owns_fd_) ::close(fd_);
+}
+
+Status LogFile::reopen_all() {
+  std::lock_guard<std::mutex> lock(g_registry_mutex);
+  Status first;
+  for (LogFile* f : registry()) {
+    Status s = f->reopen();
+    if (!s && first) first = s;
+  }
+  return first;
 }
 
 Status LogFile::open(const std::string& target) {

@@ -13,7 +13,7 @@ namespace qilin::log {
 
 class LogFile {
  public:
-  explicit LogFile(int std_fd) : fd_(std_fd), std_fd_(std_fd) {}
+  explicit LogFile(int std_fd);
   ~LogFile();
   LogFile(const LogFile&) = delete;
   LogFile& operator=(const LogFile&) = delete;
@@ -22,6 +22,10 @@ class LogFile {
   Status open(const std::string& target);
   Status reopen();
   int fd() const { return fd_; }
+
+  // Reopens every LogFile of this process that writes to a path (USR1:
+  // "reopen every log file"). Returns the first failure.
+  static Status reopen_all();
   // Writes the bytes in one go (retrying short writes); errors are dropped.
   void write(std::string_view bytes) const;
 

@@ -126,7 +126,7 @@ int GthreadWorker::run() {
 
   while (true) {
     heartbeat_.beat(slot_);
-    if (WorkerSignals::take_reopen()) log_.reopen();
+    if (WorkerSignals::take_reopen()) log::LogFile::reopen_all();
     if (alive_ && !WorkerSignals::alive()) begin_shutdown(nullptr);
     if (alive_ && options_.max_requests > 0 && served_ >= options_.max_requests) {
       begin_shutdown("Autorestarting worker after current request.");

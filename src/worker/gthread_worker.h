@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "log/error_log.h"
+#include "log/log_file.h"
 #include "sys/fd.h"
 #include "sys/heartbeat_table.h"
 #include "sys/listener.h"

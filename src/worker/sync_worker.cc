@@ -37,7 +37,7 @@ int SyncWorker::run() {
 
   while (WorkerSignals::alive()) {
     heartbeat_.beat(slot_);
-    if (WorkerSignals::take_reopen()) log_.reopen();
+    if (WorkerSignals::take_reopen()) log::LogFile::reopen_all();
     if (options_.max_requests > 0 && served_ >= options_.max_requests) {
       log_.info("Autorestarting worker after current request.");
       break;

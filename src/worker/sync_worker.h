@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "log/error_log.h"
+#include "log/log_file.h"
 #include "sys/heartbeat_table.h"
 #include "sys/listener.h"
 #include "worker/app.h"
