@@ -8,6 +8,7 @@ packages=(
   libgtest-dev               # unit tests
   python3-pytest python3-requests  # black-box tests
   python3-django             # the Django app-loading test
+  gunicorn                   # the oracle some tests compare with (test_hooks.py)
   curl                       # tests and the README's example
 )
 missing=()

@@ -238,6 +238,166 @@ def send_all_tolerant(sock, data):
         return False
 
 
+# ---------------------------------------------------------------- keep-alive
+
+def _chunked_end(data, pos):
+    """Offset just past a chunked body (and its trailers) that starts at
+    `pos`; None while incomplete; -1 when the framing is broken (only the
+    server closing can end such a response)."""
+    while True:
+        eol = data.find(b"\r\n", pos)
+        if eol < 0:
+            return None
+        try:
+            size = int(bytes(data[pos:eol]).split(b";", 1)[0].strip(), 16)
+        except ValueError:
+            return -1
+        pos = eol + 2
+        if size == 0:
+            while True:  # trailer lines, up to an empty one
+                eol = data.find(b"\r\n", pos)
+                if eol < 0:
+                    return None
+                if eol == pos:
+                    return eol + 2
+                pos = eol + 2
+        if len(data) < pos + size + 2:
+            return None
+        pos += size + 2
+
+
+def response_end(data, head_request=False):
+    """Where the first complete final response in `data` ends: an offset;
+    None while more bytes are needed; -1 when nothing but the server closing
+    can end it (no framing, or broken framing). Only 100 Continue counts as
+    an interim response (an app cannot send real 1xx responses in WSGI)."""
+    pos = 0
+    while True:
+        head_end = data.find(b"\r\n\r\n", pos)
+        if head_end < 0:
+            return None
+        lines = bytes(data[pos:head_end]).split(b"\r\n")
+        parts = lines[0].split(b" ", 2)
+        if len(parts) < 2 or not parts[1].isdigit():
+            return -1
+        status = int(parts[1])
+        start = head_end + 4
+        if status == 100:
+            pos = start
+            continue
+        if head_request or status in (204, 304) or 100 <= status < 200:
+            return start
+        te = cl = None
+        for line in lines[1:]:
+            name, _, value = line.partition(b":")
+            name = name.strip().lower()
+            if name == b"transfer-encoding":
+                te = value.strip().lower()
+            elif name == b"content-length":
+                cl = value.strip()
+        if te is not None and b"chunked" in te:
+            return _chunked_end(data, start)
+        if cl is not None:
+            if not cl.isdigit():
+                return -1
+            end = start + int(cl)
+            return end if len(data) >= end else None
+        return -1
+
+
+def says_close(raw):
+    """Whether a response's head carries Connection: close."""
+    head = raw.split(b"\r\n\r\n", 1)[0].lower()
+    return any(line.partition(b":")[0].strip() == b"connection"
+               and b"close" in line.partition(b":")[2]
+               for line in head.split(b"\r\n")[1:])
+
+
+class ResponseStream:
+    """Responses read one at a time from a connection the server keeps
+    alive. read() returns the raw bytes of exactly one response (framing
+    aware) and keeps what follows for the next call; a response with no
+    framing is read until the server closes. A reset counts as EOF. Every
+    read has a deadline."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.buf = bytearray()
+        self.eof = False
+
+    def fill(self, deadline, what="a complete response"):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise AssertionError(
+                f"timed out waiting for {what}; have {bytes(self.buf[:300])!r}")
+        self.sock.settimeout(remaining)
+        try:
+            data = self.sock.recv(262144)
+        except socket.timeout:
+            return
+        except ConnectionResetError:
+            data = b""
+        if not data:
+            self.eof = True
+        self.buf += data
+
+    def read(self, deadline, head_request=False):
+        """One response's bytes; b"" when the server closed first. A partial
+        response is returned as is when the server closes mid-way."""
+        while True:
+            end = response_end(self.buf, head_request) if self.buf else None
+            if end is not None and end >= 0:
+                out = bytes(self.buf[:end])
+                del self.buf[:end]
+                return out
+            if self.eof:
+                out = bytes(self.buf)
+                self.buf.clear()
+                return out
+            self.fill(deadline)
+
+    def read_to_eof(self, deadline, what="the server to close the connection"):
+        while not self.eof:
+            self.fill(deadline, what)
+        out = bytes(self.buf)
+        self.buf.clear()
+        return out
+
+    def pending(self):
+        """What has already arrived, without waiting."""
+        saved = self.sock.gettimeout()
+        self.sock.settimeout(0)  # a socket with a timeout would wait in poll first
+        try:
+            while not self.eof:
+                try:
+                    data = self.sock.recv(262144)
+                except (BlockingIOError, InterruptedError):
+                    break
+                except ConnectionResetError:
+                    data = b""
+                if not data:
+                    self.eof = True
+                self.buf += data
+        finally:
+            self.sock.settimeout(saved)
+        out = bytes(self.buf)
+        self.buf.clear()
+        return out
+
+
+def read_one_response(sock, deadline, head_request=False):
+    """For a connection the server may keep open: one response's bytes.
+    When it says Connection: close, the server must then close (read to
+    EOF, keeping any extra bytes); otherwise whatever already arrived after
+    it is appended too, so stray bytes are not hidden."""
+    stream = ResponseStream(sock)
+    out = stream.read(deadline, head_request)
+    if out and says_close(out):
+        return out + stream.read_to_eof(
+            deadline, "the server to close after saying Connection: close")
+    return out + stream.pending()
+
+
 # ---------------------------------------------------------------- processes
 
 def children_of(pid):
@@ -307,7 +467,7 @@ class Server:
     _counter = 0
 
     def __init__(self, app, args=(), *, log_dir, env=None, cwd=None,
-                 bind="127.0.0.1:0", pass_fds=(), workers=None):
+                 bind="127.0.0.1:0", pass_fds=(), workers=None, keep_alive=None):
         Server._counter += 1
         tag = f"server-{os.getpid()}-{Server._counter}"
         self.log_dir = Path(log_dir)
@@ -325,6 +485,9 @@ class Server:
         self.env.update(env or {})
         self.pass_fds = tuple(pass_fds)
         self.expected_workers = workers if workers is not None else self._workers_from_args()
+        # Whether responses may leave the connection open (gthread): then
+        # raw() reads one framed response instead of waiting for the close.
+        self.keeps_alive = keep_alive if keep_alive is not None else self._keeps_alive_from_args()
         self.proc = None
         self.listeners = []
         self.master_pid = None
@@ -338,6 +501,22 @@ class Server:
             elif a.startswith("--workers="):
                 value = a.split("=", 1)[1]
         return int(value) if value.isdigit() else 1
+
+    def _keeps_alive_from_args(self):
+        kind, threads, keepalive = "sync", 1, 2
+        args = list(self.args)
+        for i, a in enumerate(args):
+            name, eq, value = a.partition("=")
+            if not eq:
+                value = args[i + 1] if i + 1 < len(args) else ""
+            if name in ("-k", "--worker-class"):
+                kind = value
+            elif name == "--threads" and value.isdigit():
+                threads = int(value)
+            elif name == "--keep-alive" and value.isdigit():
+                keepalive = int(value)
+        gthread = "gthread" in kind.lower() or (kind == "sync" and threads > 1)
+        return gthread and keepalive > 0
 
     @property
     def argv(self):
@@ -481,7 +660,14 @@ class Server:
                     s.shutdown(socket.SHUT_WR)
                 except OSError:
                     pass
-            return recv_all(s, deadline)
+            return self.read_response(s, deadline, head_request=data.startswith(b"HEAD "))
+
+    def read_response(self, sock, deadline, head_request=False):
+        """The response on `sock`: until the server closes (sync), or one
+        framed response (a server that keeps connections alive)."""
+        if self.keeps_alive:
+            return read_one_response(sock, deadline, head_request)
+        return recv_all(sock, deadline)
 
     def request(self, method="GET", path="/", headers=None, body=b"",
                 version="HTTP/1.1", *, host=True, timeout=DEFAULT_TIMEOUT,
@@ -570,6 +756,39 @@ class Server:
             pass
 
 
+# ---------------------------------------------------------------- worker kinds
+
+# The WSGI suites run once per worker kind: sync (one request per
+# connection) and gthread (keep-alive, a pool of application threads).
+# QILIN_TEST_WORKER_KINDS (comma-separated, default "sync,gthread") narrows
+# the run. A test in one of these modules sees its kind through the
+# `worker_kind` fixture; elsewhere `worker_kind` is "sync" and adds nothing.
+WORKER_KIND_ARGS = {"sync": [], "gthread": ["-k", "gthread", "--threads", "4"]}
+WORKER_KINDS = [k.strip() for k in
+                os.environ.get("QILIN_TEST_WORKER_KINDS", "sync,gthread").split(",")
+                if k.strip()]
+BOTH_KINDS_MODULES = {"test_wsgi_environ", "test_wsgi_input", "test_wsgi_response",
+                      "test_disconnects", "test_validator", "test_gunicorn_requests"}
+
+
+def pytest_generate_tests(metafunc):
+    if "worker_kind" not in metafunc.fixturenames:
+        return
+    if Path(metafunc.module.__file__).stem not in BOTH_KINDS_MODULES:
+        return
+    unknown = set(WORKER_KINDS) - set(WORKER_KIND_ARGS)
+    if unknown:
+        raise pytest.UsageError(f"QILIN_TEST_WORKER_KINDS: unknown kinds {sorted(unknown)}")
+    metafunc.parametrize("worker_kind", WORKER_KINDS, indirect=True)
+
+
+@pytest.fixture
+def worker_kind(request):
+    """"sync" or "gthread": the worker kind shared_server and start_server
+    add to the arguments (parametrized in BOTH_KINDS_MODULES)."""
+    return getattr(request, "param", "sync")
+
+
 # ---------------------------------------------------------------- fixtures
 
 def _dump_logs(servers):
@@ -578,13 +797,13 @@ def _dump_logs(servers):
 
 
 @pytest.fixture
-def start_server(tmp_path, request):
+def start_server(tmp_path, request, worker_kind):
     """start_server(app="hello:app", args=(), *, env=None, cwd=None,
     bind="127.0.0.1:0", pass_fds=(), workers=None, wait=True) -> Server"""
     servers = []
 
     def start(app="hello:app", args=(), *, wait=True, ready_timeout=10.0, **kw):
-        srv = Server(app, args, log_dir=tmp_path, **kw)
+        srv = Server(app, WORKER_KIND_ARGS[worker_kind] + list(args), log_dir=tmp_path, **kw)
         servers.append(srv)
         srv.start()
         if wait:
@@ -663,12 +882,12 @@ def server_pool(tmp_path_factory):
 
 
 @pytest.fixture
-def shared_server(server_pool, request):
+def shared_server(server_pool, request, worker_kind):
     """shared_server(app="echo:app", args=(), *, env=None, cwd=None) -> Server"""
     used = []
 
     def get(app="echo:app", args=(), **kw):
-        srv = server_pool.get(app, args, **kw)
+        srv = server_pool.get(app, WORKER_KIND_ARGS[worker_kind] + list(args), **kw)
         used.append(srv)
         return srv
 

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from conftest import Response, build_request, recv_all
+from conftest import Response, build_request
 
 
 def echo(srv, method="GET", path="/", headers=None, body=b"", version="HTTP/1.1", **kw):
@@ -22,7 +22,7 @@ WSGI_KEYS = ["wsgi.version", "wsgi.url_scheme", "wsgi.input", "wsgi.errors",
              "wsgi.input_terminated", "wsgi.file_wrapper"]
 
 
-def test_every_required_key(shared_server):
+def test_every_required_key(shared_server, worker_kind):
     srv = shared_server("echo:app")
     env = echo(srv, "GET", "/some/path?x=1")
     flags = env["_flags"]
@@ -40,7 +40,8 @@ def test_every_required_key(shared_server):
     assert flags["environ_is_dict"] is True
     assert flags["wsgi.version"] == [1, 0] and flags["wsgi.version_is_tuple"]
     assert flags["wsgi.url_scheme"] == "http"
-    assert flags["wsgi.multithread"] is False
+    # gthread runs the app on a pool of 4 threads
+    assert flags["wsgi.multithread"] is (worker_kind == "gthread")
     assert flags["wsgi.multiprocess"] is False          # one worker
     assert flags["wsgi.run_once"] is False
     assert flags["wsgi.input_terminated"] is True
@@ -68,7 +69,7 @@ def test_remote_addr_and_port(shared_server):
     with srv.connect() as s:
         local_port = s.getsockname()[1]
         s.sendall(build_request("GET", "/", host="x"))
-        raw = recv_all(s, time.monotonic() + 10)
+        raw = srv.read_response(s, time.monotonic() + 10)
     env = Response(raw).json()
     assert env["REMOTE_ADDR"] == "127.0.0.1"
     assert env["REMOTE_PORT"] == str(local_port)

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import Response, proc_status_kb, recv_all
+from conftest import Response, proc_status_kb
 
 BODY = (b"line one\n"
         b"line two is a little longer than the first\n"
@@ -32,6 +32,19 @@ def chunked(body, sizes=(5, 1, 17, 3), trailers=b"", ext_every=3):
         i += 1
     out += b"0\r\n" + trailers + b"\r\n"
     return bytes(out)
+
+
+# qilin bug (gthread): when a Content-Length body makes the connection's
+# read buffer (8 KiB) grow, the request head's views dangle and the app sees
+# a garbage REQUEST_METHOD/PATH_INFO. See test_gthread_bodies.py.
+GTHREAD_BUFFER_GROWTH_BUG = (
+    "qilin bug: a Content-Length body that grows the gthread read buffer leaves "
+    "the request head's views dangling (garbage REQUEST_METHOD/PATH_INFO)")
+
+
+def known_gthread_cl_bug(request, worker_kind, framing):
+    if worker_kind == "gthread" and framing == "cl":
+        request.applymarker(pytest.mark.xfail(strict=True, reason=GTHREAD_BUFFER_GROWTH_BUG))
 
 
 def post(srv, path, body, framing, extra_headers=b""):
@@ -97,7 +110,8 @@ def test_readline_n(shared_server, framing, n):
 
 
 @pytest.mark.parametrize("framing", FRAMINGS)
-def test_long_line_and_large_body(shared_server, framing):
+def test_long_line_and_large_body(shared_server, framing, worker_kind, request):
+    known_gthread_cl_bug(request, worker_kind, framing)
     body = b"x" * 300_000 + b"\n" + os.urandom(700_000).replace(b"\n", b"n") + b"\n" + b"tail"
     srv = shared_server("body:app")
     out = post(srv, "/readline", body, framing)
@@ -157,7 +171,7 @@ def test_expect_100_continue(shared_server):
         assert first == b"HTTP/1.1 100 Continue", interim
         assert leftover == b""
         s.sendall(body)
-        raw = recv_all(s, time.monotonic() + 10)
+        raw = srv.read_response(s, time.monotonic() + 10)
     r = Response(raw)
     assert r.status == 200
     assert r.json()["_body"] == body.decode()
@@ -176,7 +190,8 @@ def test_expect_100_continue_is_ignored_for_http_1_0(shared_server):
 
 @pytest.mark.parametrize("framing", FRAMINGS)
 @pytest.mark.parametrize("mode", ["none", "partial/10"])
-def test_body_left_unread_breaks_nothing(shared_server, framing, mode):
+def test_body_left_unread_breaks_nothing(shared_server, framing, mode, worker_kind, request):
+    known_gthread_cl_bug(request, worker_kind, framing)
     srv = shared_server("body:app")
     pids = srv.workers()
     body = os.urandom(256 * 1024)
@@ -203,7 +218,7 @@ def stream_upload(srv, total, framing, piece=1 << 20):
     with srv.connect(timeout=60) as s:
         def reader():
             try:
-                result["raw"] = recv_all(s, time.monotonic() + 60)
+                result["raw"] = srv.read_response(s, time.monotonic() + 60)
             except Exception as e:  # reported below
                 result["error"] = e
         t = threading.Thread(target=reader, daemon=True)

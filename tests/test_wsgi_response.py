@@ -8,6 +8,8 @@ import time
 
 import pytest
 
+from conftest import Response, ResponseStream, build_request
+
 
 BEYOND = "the issue asks for more than gunicorn here"
 
@@ -27,6 +29,20 @@ def resp_server(shared_server, sample_file):
 def get(srv, path, method="GET", version="HTTP/1.1", **kw):
     r = srv.request(method, path, version=version, **kw)
     return r
+
+
+def assert_connection_reused(srv, data):
+    """gthread: `data` and a second request on the same connection are
+    both answered (the first response said keep-alive, and meant it)."""
+    with srv.connect() as s:
+        stream = ResponseStream(s)
+        s.sendall(data)
+        first = Response(stream.read(time.monotonic() + 10))
+        s.sendall(build_request("GET", "/list", host="x"))
+        second = Response(stream.read(time.monotonic() + 10))
+    assert first.header_all("connection") == ["keep-alive"], first.raw[:400]
+    assert second.status == 200 and second.body == b"hello world", second.raw[:400]
+    return first
 
 
 # ---------------------------------------------------------------- iterables
@@ -142,27 +158,40 @@ def test_bodiless_statuses(resp_server, code):
 
 # ---------------------------------------------------------------- headers
 
-def test_server_date_and_connection_close(resp_server):
+def test_server_date_and_connection_header(resp_server, worker_kind):
     r = get(resp_server, "/list", headers=[("Connection", "keep-alive")])
     assert len(r.header_all("server")) == 1 and r.header("server")
     assert len(r.header_all("date")) == 1
     date = email.utils.parsedate_to_datetime(r.header("date"))
     assert abs(date.timestamp() - time.time()) < 60
     assert r.header("date").endswith(" GMT")
-    # sync worker: one request per connection, and it says so
-    assert r.header_all("connection") == ["close"]
+    if worker_kind == "sync":
+        # sync worker: one request per connection, and it says so
+        assert r.header_all("connection") == ["close"]
+    else:
+        # gthread keeps the connection, says so once, and means it
+        assert r.header_all("connection") == ["keep-alive"]
+        assert_connection_reused(resp_server, build_request(
+            "GET", "/list", [("Connection", "keep-alive")], host="x"))
 
 
-def test_http_1_0_keep_alive_is_still_closed(resp_server):
+def test_http_1_0_keep_alive_request(resp_server, worker_kind):
     r = get(resp_server, "/list", version="HTTP/1.0",
             headers=[("Connection", "keep-alive")])
-    assert r.header_all("connection") == ["close"]
     assert r.rest == b"hello world"
+    if worker_kind == "sync":
+        assert r.header_all("connection") == ["close"]
+    else:
+        assert r.version == "HTTP/1.0"
+        assert r.header_all("connection") == ["keep-alive"]
+        assert_connection_reused(resp_server, build_request(
+            "GET", "/list", [("Connection", "keep-alive")], version="HTTP/1.0"))
 
 
-def test_app_hop_by_hop_headers_do_not_leak(resp_server):
+def test_app_hop_by_hop_headers_do_not_leak(resp_server, worker_kind):
     r = get(resp_server, "/hop")
-    assert r.header_all("connection") == ["close"]
+    # the server's own Connection header, once; the app's are dropped
+    assert r.header_all("connection") == ["close" if worker_kind == "sync" else "keep-alive"]
     assert r.header("keep-alive") is None
     assert r.rest == b"ok"
 

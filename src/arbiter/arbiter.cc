@@ -18,6 +18,7 @@ namespace {
 
 constexpr int kWorkerBootError = 3;
 constexpr int kAppLoadError = 4;
+constexpr int kMainLoopFailure = 255;  // gunicorn's sys.exit(-1)
 
 const char* signal_name(int sig) {
   switch (sig) {
@@ -42,12 +43,19 @@ std::string signal_full_name(int sig) {
 
 }  // namespace
 
-Arbiter::Arbiter(ArbiterOptions options, log::ErrorLog& log, WorkerRuntime& runtime)
-    : options_(std::move(options)), log_(log), runtime_(runtime), num_workers_(options_.workers) {}
+Arbiter::Arbiter(ArbiterOptions options, log::ErrorLog& log, WorkerRuntime& runtime, Hooks& hooks)
+    : options_(std::move(options)), log_(log), runtime_(runtime), hooks_(hooks), num_workers_(0) {}
 
 Arbiter::~Arbiter() = default;
 
 int Arbiter::run() {
+  pid_ = getpid();
+  hooks_.attach(*this);
+  // gunicorn sets the count while it builds its arbiter, before it logs anything.
+  num_workers_ = options_.workers;
+  if (Status s = hooks_.nworkers_changed(options_.workers, std::nullopt); !s) {
+    return startup_failed("nworkers_changed", s);
+  }
   log_.info(std::string("Starting qilin ") + QILIN_VERSION);
   if (!heartbeat_.valid()) {
     log_.error("could not map the heartbeat table");
@@ -59,6 +67,7 @@ int Arbiter::run() {
       return 1;
     }
   }
+  if (Status s = hooks_.on_starting(); !s) return startup_failed("on_starting", s);
   auto bound = sys::open_listeners(options_.bind, options_.listen,
                                    [this](const std::string& line) { log_.error(line); });
   if (!bound) {
@@ -79,6 +88,7 @@ int Arbiter::run() {
   signals_.install({SIGHUP, SIGQUIT, SIGINT, SIGTERM, SIGTTIN, SIGTTOU, SIGUSR1, SIGUSR2, SIGWINCH,
                     SIGCHLD});
   ::signal(SIGPIPE, SIG_IGN);
+  if (Status s = hooks_.when_ready(); !s) return startup_failed("when_ready", s);
 
   manage_workers();
   while (!exit_code_) {
@@ -95,6 +105,17 @@ int Arbiter::run() {
     murder_workers();
     manage_workers();
   }
+  return shut_down();
+}
+
+int Arbiter::shut_down() {
+  shutting_down_ = true;
+  if (loop_failure_) {
+    log_.error("Unhandled exception in main loop\n" + *loop_failure_);
+    stop(false);
+    pidfile_.unlink();
+    return kMainLoopFailure;
+  }
   int code = *exit_code_;
   if (code == 0 && halt_reason_.empty()) {
     stop(stopping_graceful_);
@@ -103,7 +124,34 @@ int Arbiter::run() {
     code = halt(halt_reason_, code);
   }
   pidfile_.unlink();
+  if (Status s = hooks_.on_exit(); !s) {
+    // gunicorn's on_exit raises out of the process: exit code 1.
+    log_.error("Exception in on_exit hook\n" + s.message());
+    return 1;
+  }
   return code;
+}
+
+Status Arbiter::change_num_workers(int count) {
+  int old = num_workers_;
+  num_workers_ = count;
+  return hooks_.nworkers_changed(count, old);
+}
+
+void Arbiter::hook_failed(const std::string& hook, const Status& status) {
+  if (shutting_down_) {
+    log_.error("Exception in " + hook + " hook\n" + status.message());
+    return;
+  }
+  if (!loop_failure_) loop_failure_ = status.message();
+  exit_code_ = kMainLoopFailure;
+}
+
+int Arbiter::startup_failed(const std::string& hook, const Status& status) {
+  log_.error("Exception in " + hook + " hook\n" + status.message());
+  for (auto& l : listeners_) l.close(/*keep_file=*/false);
+  pidfile_.unlink();
+  return 1;
 }
 
 void Arbiter::dispatch(int sig) {
@@ -124,9 +172,12 @@ void Arbiter::dispatch(int sig) {
 
 void Arbiter::handle_hup() {
   log_.info("Hang up: Master");
-  // New workers first, then the oldest surplus ones are retired gracefully
-  // by manage_workers(), so there is no moment without workers.
-  for (int i = 0; i < num_workers_; ++i) spawn_worker();
+  // As gunicorn's reload: the count goes back to the configured one, then
+  // on_reload, then new workers first; the oldest surplus ones are retired
+  // gracefully by manage_workers(), so there is no moment without workers.
+  if (Status s = change_num_workers(options_.workers); !s) return hook_failed("nworkers_changed", s);
+  if (Status s = hooks_.on_reload(); !s) return hook_failed("on_reload", s);
+  for (int i = 0; i < options_.workers && !exit_code_; ++i) spawn_worker();
   manage_workers();
 }
 
@@ -141,18 +192,18 @@ void Arbiter::handle_int() {
 void Arbiter::handle_quit() { handle_int(); }
 
 void Arbiter::handle_ttin() {
-  ++num_workers_;
+  if (Status s = change_num_workers(num_workers_ + 1); !s) return hook_failed("nworkers_changed", s);
   manage_workers();
 }
 
 void Arbiter::handle_ttou() {
   if (num_workers_ <= 1) return;
-  --num_workers_;
+  if (Status s = change_num_workers(num_workers_ - 1); !s) return hook_failed("nworkers_changed", s);
   manage_workers();
 }
 
 void Arbiter::handle_usr1() {
-  log_.reopen();
+  log::LogFile::reopen_all();
   kill_workers(SIGUSR1);
 }
 
@@ -177,6 +228,11 @@ void Arbiter::spawn_worker() {
     }
     per_worker.max_requests = options_.max_requests + jitter;
   }
+  WorkerContext context{age, slot, listeners_, heartbeat_, log_, per_worker};
+  if (Status s = hooks_.pre_fork(context); !s) {
+    heartbeat_.release(slot);
+    return hook_failed("pre_fork", s);
+  }
   runtime_.before_fork();
   pid_t pid = ::fork();
   if (pid < 0) {
@@ -185,29 +241,45 @@ void Arbiter::spawn_worker() {
     log_.error(std::string("fork failed: ") + std::strerror(errno));
     return;
   }
-  if (pid == 0) {
-    signals_.reset();
-    log_.info("Booting worker with pid: " + std::to_string(getpid()));
-    WorkerContext context{age, slot, listeners_, heartbeat_, log_, per_worker};
-    int code = runtime_.run_worker(context);
-    log_.info("Worker exiting (pid: " + std::to_string(getpid()) + ")");
-    ::_exit(code);
-  }
+  if (pid == 0) run_child(context);
   runtime_.after_fork_parent();
   workers_[pid] = WorkerRecord{age, slot};
+  hooks_.forked(age, pid);
+}
+
+// The worker process, as gunicorn's spawn_worker child branch: post_fork,
+// the worker itself, then "Worker exiting" and worker_exit whatever happened.
+void Arbiter::run_child(const WorkerContext& context) {
+  signals_.reset();
+  runtime_.after_fork_child();
+  log_.info("Booting worker with pid: " + std::to_string(getpid()));
+  int code;
+  if (Status s = hooks_.post_fork(context); !s) {
+    log_.error("Exception in worker process\n" + s.message());
+    code = kWorkerBootError;
+  } else {
+    code = runtime_.run_worker(context);
+  }
+  log_.info("Worker exiting (pid: " + std::to_string(getpid()) + ")");
+  if (Status s = hooks_.worker_exit(context.age); !s) {
+    log_.warning("Exception during worker exit:\n" + s.message());
+  }
+  runtime_.exit_worker();
+  ::_exit(code);
 }
 
 void Arbiter::manage_workers() {
-  while (int(workers_.size()) < num_workers_) {
+  while (int(workers_.size()) < num_workers_ && !exit_code_) {
     size_t before = workers_.size();
     spawn_worker();
     if (workers_.size() == before) break;
   }
-  if (int(workers_.size()) > num_workers_) {
+  const size_t keep = size_t(std::max(0, num_workers_.load()));
+  if (workers_.size() > keep) {
     std::vector<std::pair<int, pid_t>> by_age;
     for (auto& [pid, w] : workers_) by_age.push_back({w.age, pid});
     std::sort(by_age.begin(), by_age.end());
-    for (size_t i = 0; i + num_workers_ < by_age.size(); ++i) kill_worker(by_age[i].second, SIGTERM);
+    for (size_t i = 0; i + keep < by_age.size(); ++i) kill_worker(by_age[i].second, SIGTERM);
   }
 }
 
@@ -219,6 +291,7 @@ void Arbiter::murder_workers() {
     if (!w.aborted) {
       log_.critical("WORKER TIMEOUT (pid:" + std::to_string(pid) + ")");
       w.aborted = true;
+      hooks_.aborted(w.age);
       kill_worker(pid, SIGABRT);
     } else {
       kill_worker(pid, SIGKILL);
@@ -233,16 +306,20 @@ void Arbiter::reap_workers() {
     if (pid <= 0) return;
     auto it = workers_.find(pid);
     if (it == workers_.end()) continue;  // not ours (qilin as PID 1): reaped quietly
+    const int age = it->second.age;
     heartbeat_.release(it->second.slot);
     workers_.erase(it);
     if (WIFEXITED(status)) {
       int code = WEXITSTATUS(status);
+      // gunicorn halts before child_exit for these two.
       if (code == kWorkerBootError && !exit_code_) {
         exit_code_ = kWorkerBootError;
         halt_reason_ = "Worker failed to boot.";
+        continue;
       } else if (code == kAppLoadError && !exit_code_) {
         exit_code_ = kAppLoadError;
         halt_reason_ = "App failed to load.";
+        continue;
       } else if (code > 0) {
         log_.error("Worker (pid:" + std::to_string(pid) + ") exited with code " +
                    std::to_string(code) + ".");
@@ -253,6 +330,7 @@ void Arbiter::reap_workers() {
       if (sig == SIGKILL) msg += " Perhaps out of memory?";
       log_.error(msg);
     }
+    if (Status s = hooks_.child_exit(age); !s) hook_failed("child_exit", s);
   }
 }
 
@@ -260,8 +338,10 @@ void Arbiter::kill_worker(pid_t pid, int sig) {
   if (::kill(pid, sig) != 0 && errno == ESRCH) {
     auto it = workers_.find(pid);
     if (it != workers_.end()) {
+      const int age = it->second.age;
       heartbeat_.release(it->second.slot);
       workers_.erase(it);
+      if (Status s = hooks_.worker_exit(age); !s) hook_failed("worker_exit", s);
     }
   }
 }
@@ -300,8 +380,10 @@ void Arbiter::stop(bool graceful) {
     if (pid < 0) break;
     auto it = workers_.find(pid);
     if (it != workers_.end()) {
+      const int age = it->second.age;
       heartbeat_.release(it->second.slot);
       workers_.erase(it);
+      if (Status s = hooks_.child_exit(age); !s) hook_failed("child_exit", s);
     }
   }
 }

@@ -2,16 +2,22 @@
 // watches the workers, and answers signals. It never touches a client socket.
 // Signal handlers only enqueue; the loop below sleeps on that queue with a
 // one-second tick and dispatches to handle_<signal>(). Single-threaded.
+// Server hooks are called through `Hooks` at gunicorn's moments; a hook that
+// raises before the workers start stops the start (exit 1), one that raises
+// in the loop ends it as gunicorn's "Unhandled exception in main loop" does
+// (quick stop, exit 255), and one that raises while stopping is logged.
 #pragma once
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "arbiter/hooks.h"
 #include "arbiter/pidfile.h"
 #include "arbiter/worker_runtime.h"
 #include "log/error_log.h"
@@ -37,9 +43,9 @@ struct ArbiterOptions {
   worker::WorkerOptions worker;  // max_requests there is set per worker, with jitter
 };
 
-class Arbiter {
+class Arbiter : private MasterView {
  public:
-  Arbiter(ArbiterOptions options, log::ErrorLog& log, WorkerRuntime& runtime);
+  Arbiter(ArbiterOptions options, log::ErrorLog& log, WorkerRuntime& runtime, Hooks& hooks);
   ~Arbiter();
   // Runs until stopped; returns the process exit code. In a worker child it
   // never returns: the child exits with the runtime's code.
@@ -62,7 +68,21 @@ class Arbiter {
   void handle_winch();
   void dispatch(int signo);
 
+  // MasterView, for the `server` object hooks get.
+  pid_t pid() const override { return pid_; }
+  int num_workers() const override { return num_workers_; }
+  void set_num_workers(int count) override { num_workers_ = count; }
+
+  // Sets the worker count and fires nworkers_changed (gunicorn's property).
+  Status change_num_workers(int count);
+  // A hook raised: see the class comment. `hook` names it in the log.
+  void hook_failed(const std::string& hook, const Status& status);
+  // Startup: logs the failure, undoes what was set up; returns 1.
+  int startup_failed(const std::string& hook, const Status& status);
+  int shut_down();
+
   void spawn_worker();
+  [[noreturn]] void run_child(const WorkerContext& context);
   void manage_workers();
   void murder_workers();
   void reap_workers();
@@ -77,17 +97,23 @@ class Arbiter {
   ArbiterOptions options_;
   log::ErrorLog& log_;
   WorkerRuntime& runtime_;
+  Hooks& hooks_;
+  pid_t pid_ = 0;
   std::vector<sys::Listener> listeners_;
   sys::HeartbeatTable heartbeat_;
   sys::SignalQueue signals_;
   Pidfile pidfile_;
   std::map<pid_t, WorkerRecord> workers_;
-  int num_workers_;
+  // Atomic: a hook may assign server.num_workers from a thread of its own.
+  std::atomic<int> num_workers_;
   int next_age_ = 0;
   // Set when the loop must end: the exit code and the halt reason.
   std::optional<int> exit_code_;
   std::string halt_reason_;
   bool stopping_graceful_ = true;
+  // Set by a hook that raised in the loop: its traceback.
+  std::optional<std::string> loop_failure_;
+  bool shutting_down_ = false;
 };
 
 }  // namespace qilin::arbiter

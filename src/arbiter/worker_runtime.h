@@ -1,6 +1,8 @@
 // The seam between the master and whatever a worker process runs (the python
 // layer implements it). The master only forks; the runtime decides what the
-// child does and keeps the interpreter consistent across fork().
+// child does and keeps the interpreter consistent across fork(). In the
+// child the master calls, in order: after_fork_child(), the post_fork hook,
+// run_worker(), the worker_exit hook, exit_worker(), then _exit().
 #pragma once
 
 #include <sys/types.h>
@@ -28,10 +30,14 @@ class WorkerRuntime {
   virtual ~WorkerRuntime() = default;
   virtual void before_fork() = 0;
   virtual void after_fork_parent() = 0;
-  // In the child, right after fork. Loads the application (unless it was
-  // preloaded) and serves. Returns the exit code: 0, 3 (boot error) or 4
+  // In the child, first thing after fork.
+  virtual void after_fork_child() = 0;
+  // In the child. Loads the application (unless it was preloaded) and
+  // serves. Returns the exit code: 0, 1 (aborted), 3 (boot error) or 4
   // (application load error).
   virtual int run_worker(const WorkerContext& context) = 0;
+  // In the child, last thing before _exit() (atexit handlers).
+  virtual void exit_worker() = 0;
 };
 
 }  // namespace qilin::arbiter

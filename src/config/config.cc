@@ -1,5 +1,6 @@
 #include "config/config.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -162,7 +163,13 @@ Result<StringMap> Config::environment_variables() const {
     if (eq == std::string::npos) {
       return Result<StringMap>::error("environment setting " + python_repr(item) + " invalid");
     }
-    out[item.substr(0, eq)] = item.substr(eq + 1);
+    std::string key = item.substr(0, eq), value = item.substr(eq + 1);
+    auto same = std::find_if(out.begin(), out.end(), [&](const auto& kv) { return kv.first == key; });
+    if (same != out.end()) {
+      same->second = std::move(value);  // os.environ[key] = value: the last one wins
+    } else {
+      out.emplace_back(std::move(key), std::move(value));
+    }
   }
   return out;
 }

@@ -10,9 +10,9 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -28,7 +28,9 @@ struct PyHandle {
   bool operator==(const PyHandle&) const = default;
 };
 
-using StringMap = std::map<std::string, std::string>;
+// A Python dict of str to str, in insertion order (as --print-config shows
+// it). Keys are unique; setting an existing key keeps its position.
+using StringMap = std::vector<std::pair<std::string, std::string>>;
 // Typed value of one setting. The alternative used is fixed per row (see
 // ValueType in setting_table.h); None is std::monostate.
 using Value = std::variant<std::monostate, bool, int64_t, double, std::string,

@@ -33,7 +33,9 @@ TEST(Config, StartsAtTheDefaults) {
             (std::vector<std::string>{"SCRIPT_NAME", "PATH_INFO"}));
   EXPECT_EQ(config.list("http_protocols"), std::vector<std::string>{"h1"});
   EXPECT_EQ(config.string("header_map"), "drop");
-  EXPECT_EQ(config.map("secure_scheme_headers").at("X-FORWARDED-PROTO"), "https");
+  // gunicorn's dict, in its order
+  EXPECT_EQ(config.map("secure_scheme_headers"),
+            (StringMap{{"X-FORWARDED-PROTOCOL", "ssl"}, {"X-FORWARDED-PROTO", "https"}, {"X-FORWARDED-SSL", "on"}}));
   EXPECT_EQ(config.handle("on_starting"), PyHandle{});
   EXPECT_EQ(config.handle("logconfig_dict"), PyHandle{});
   EXPECT_EQ(config.integer("control_socket_mode"), 0600);
@@ -143,8 +145,8 @@ TEST(Config, UnsupportedSettingsAreRefusedUnlessAtTheirDefault) {
             "setting 'statsd_host' (--statsd-host) is not supported yet");
   EXPECT_EQ(config.set_from_text("daemon", "true", Source::kCommandLine).message(),
             "setting 'daemon' (-D/--daemon) is not supported yet");
-  EXPECT_EQ(config.set_value("tmp_upload_dir", std::string("/tmp"), Source::kConfigFile).message(),
-            "setting 'tmp_upload_dir' is not supported yet");
+  EXPECT_EQ(config.set_value("logconfig_dict", PyHandle{&config}, Source::kConfigFile).message(),
+            "setting 'logconfig_dict' is not supported yet");
   EXPECT_TRUE(config.set_from_text("daemon", "false", Source::kConfigFile));
   EXPECT_TRUE(config.set_from_text("worker_connections", "1000", Source::kCommandLine));
   EXPECT_TRUE(config.set_value("user", Value(), Source::kConfigFile));  // None: the euid
@@ -212,6 +214,16 @@ TEST(Config, EnvironmentVariablesFromRawEnv) {
   EXPECT_EQ(*vars, (StringMap{{"A", "1"}, {"B", "x=y"}}));
   ASSERT_TRUE(config.set_from_text("raw_env", "C", Source::kCommandLine));
   EXPECT_EQ(config.environment_variables().message(), "environment setting 'C' invalid");
+}
+
+TEST(Config, RepeatedRawEnvKeyKeepsItsPlaceAndTheLastValue) {
+  Config config = fresh();
+  for (const char* item : {"A=1", "B=2", "A=3"}) {
+    ASSERT_TRUE(config.set_from_text("raw_env", item, Source::kCommandLine));
+  }
+  Result<StringMap> vars = config.environment_variables();
+  ASSERT_TRUE(vars);
+  EXPECT_EQ(*vars, (StringMap{{"A", "3"}, {"B", "2"}}));
 }
 
 }  // namespace

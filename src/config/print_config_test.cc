@@ -51,11 +51,14 @@ TEST(PrintConfig, ValuesLookLikeGunicorns) {
   EXPECT_EQ(line_for(text, "dogstatsd_tags"), "dogstatsd_tags = ");
   EXPECT_EQ(line_for(text, "forwarded_allow_ips"), "forwarded_allow_ips = ['127.0.0.1', '::1']");
   EXPECT_EQ(line_for(text, "logconfig_dict"), "logconfig_dict = {}");
-  EXPECT_EQ(line_for(text, "on_starting"), "on_starting = <on_starting()>");
+  // A built-in hook shows gunicorn's __qualname__ for it.
+  EXPECT_EQ(line_for(text, "on_starting"), "on_starting = <OnStarting.on_starting()>");
+  EXPECT_EQ(line_for(text, "pre_fork"), "pre_fork = <Prefork.pre_fork()>");
+  EXPECT_EQ(line_for(text, "ssl_context"), "ssl_context = <NewSSLContext.ssl_context()>");
   EXPECT_EQ(line_for(text, "raw_env"), "raw_env = []");
   EXPECT_EQ(line_for(text, "secure_scheme_headers"),
-            "secure_scheme_headers = {'X-FORWARDED-PROTO': 'https', "
-            "'X-FORWARDED-PROTOCOL': 'ssl', 'X-FORWARDED-SSL': 'on'}");
+            "secure_scheme_headers = {'X-FORWARDED-PROTOCOL': 'ssl', "
+            "'X-FORWARDED-PROTO': 'https', 'X-FORWARDED-SSL': 'on'}");
   EXPECT_EQ(line_for(text, "sendfile"), "sendfile = None");
   EXPECT_EQ(line_for(text, "suppress_ragged_eofs"), "suppress_ragged_eofs = True");
   EXPECT_EQ(line_for(text, "umask"), "umask = 0");

@@ -100,6 +100,9 @@ struct Setting {
   std::string_view const_text;            // the value of kStoreConst / kStoreOptional
   std::vector<std::string_view> choices;  // kChoice (and http_protocols' items)
   std::pair<int, int> arity = {0, 0};     // kHook: accepted numbers of arguments
+  // kHook: the __qualname__ of gunicorn's built-in default ("OnStarting.on_starting"),
+  // which --print-config shows as "<OnStarting.on_starting()>".
+  std::string_view default_qualname;
   Validator validate = nullptr;
   // gunicorn's `default`: the raw value that the validator turns into the
   // initial value (the text "127.0.0.1,::1" becomes a list). -h shows it raw.

@@ -222,6 +222,10 @@ TEST(SettingTable, RowsAreComplete) {
       EXPECT_GE(row.arity.first, 1);
       EXPECT_LE(row.arity.first, row.arity.second);
       EXPECT_TRUE(row.flags.empty());
+      EXPECT_NE(row.default_qualname.find(std::string(".") + std::string(row.name)), std::string_view::npos)
+          << row.name;
+    } else {
+      EXPECT_TRUE(row.default_qualname.empty()) << row.name;
     }
     if (row.type == ValueType::kChoice) {
       EXPECT_FALSE(row.choices.empty());
@@ -248,6 +252,7 @@ TEST(SettingTable, SupportedSettingsAreTheImplementedOnes) {
       "secure_scheme_headers", "forwarder_headers", "header_map", "strip_header_spaces",
       "permit_obsolete_folding", "permit_unconventional_http_method",
       "permit_unconventional_http_version", "casefold_http_method", "default_proc_name", "umask",
+      "worker_tmp_dir", "tmp_upload_dir",
       // the server hooks
       "on_starting", "on_reload", "when_ready", "pre_fork", "post_fork", "post_worker_init",
       "worker_int", "worker_abort", "pre_exec", "pre_request", "post_request", "child_exit",

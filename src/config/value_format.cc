@@ -96,7 +96,9 @@ std::string python_str(const Value& value, const HandleFormatter& format_handle)
 std::string display_value(const Setting& row, const Value& value,
                           const HandleFormatter& format_handle) {
   if (const auto* handle = std::get_if<PyHandle>(&value); handle && handle->object == nullptr) {
-    if (row.type == ValueType::kHook) return "<" + std::string(row.name) + "()>";
+    if (row.type == ValueType::kHook) {
+      return "<" + std::string(row.default_qualname.empty() ? row.name : row.default_qualname) + "()>";
+    }
     if (row.type == ValueType::kObject) return "{}";
   }
   return python_str(value, format_handle);

@@ -28,7 +28,7 @@ inline std::string python_repr(const char* text) { return python_repr(std::strin
 std::string python_repr(const Value& value, const HandleFormatter& format_handle = {});
 std::string python_str(const Value& value, const HandleFormatter& format_handle = {});
 // python_str, knowing the row: a null hook is gunicorn's built-in default
-// ("<on_starting()>"), a null object is an empty dict ("{}").
+// ("<OnStarting.on_starting()>"), a null object is an empty dict ("{}").
 std::string display_value(const Setting& row, const Value& value,
                           const HandleFormatter& format_handle = {});
 

@@ -131,6 +131,18 @@ std::string take_traceback() {
   return out;
 }
 
+std::string format_exception(PyObject* exception) {
+  PyRef mod = PyRef::steal(PyImport_ImportModule("traceback"));
+  PyRef lines = mod ? PyRef::steal(PyObject_CallMethod(mod.get(), "format_exception", "O", exception)) : PyRef();
+  PyRef empty = PyRef::steal(PyUnicode_FromString(""));
+  PyRef joined = lines && empty ? PyRef::steal(PyUnicode_Join(empty.get(), lines.get())) : PyRef();
+  const char* s = joined ? PyUnicode_AsUTF8(joined.get()) : nullptr;
+  std::string out = s ? s : "(traceback unavailable)";
+  PyErr_Clear();
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
 std::string take_exception_line() {
   PyObject *type, *value, *tb;
   PyErr_Fetch(&type, &value, &tb);
@@ -148,6 +160,32 @@ std::string take_exception_line() {
   }
   PyErr_Clear();
   return out;
+}
+
+int positional_arity(PyObject* callable) {
+  PyRef inspect = PyRef::steal(PyImport_ImportModule("inspect"));
+  PyRef signature = inspect ? PyRef::steal(PyObject_CallMethod(inspect.get(), "signature", "O", callable)) : PyRef();
+  PyRef parameters = signature ? PyRef::steal(PyObject_GetAttrString(signature.get(), "parameters")) : PyRef();
+  PyRef values = parameters ? PyRef::steal(PyObject_CallMethod(parameters.get(), "values", nullptr)) : PyRef();
+  PyRef kind_type = inspect ? PyRef::steal(PyObject_GetAttrString(inspect.get(), "Parameter")) : PyRef();
+  PyRef positional_only = kind_type ? PyRef::steal(PyObject_GetAttrString(kind_type.get(), "POSITIONAL_ONLY")) : PyRef();
+  PyRef positional_or_keyword =
+      kind_type ? PyRef::steal(PyObject_GetAttrString(kind_type.get(), "POSITIONAL_OR_KEYWORD")) : PyRef();
+  PyRef it = values && positional_only && positional_or_keyword ? PyRef::steal(PyObject_GetIter(values.get())) : PyRef();
+  if (!it) {
+    PyErr_Clear();
+    return -1;
+  }
+  int count = 0;
+  while (PyRef parameter = PyRef::steal(PyIter_Next(it.get()))) {
+    PyRef kind = PyRef::steal(PyObject_GetAttrString(parameter.get(), "kind"));
+    if (kind && (kind.get() == positional_only.get() || kind.get() == positional_or_keyword.get())) ++count;
+  }
+  if (PyErr_Occurred()) {
+    PyErr_Clear();
+    return -1;
+  }
+  return count;
 }
 
 void run_atexit_handlers() {

@@ -28,8 +28,14 @@ Status prepend_sys_path(const std::string& dir);
 // Takes the pending Python exception and returns its formatted traceback
 // ("Traceback (most recent call last): ...\nValueError: x"), clearing it.
 std::string take_traceback();
+// The formatted traceback of an exception object (its __traceback__).
+std::string format_exception(PyObject* exception);
 // Takes the pending Python exception and returns "TypeName: message".
 std::string take_exception_line();
+
+// gunicorn's util.get_arity: how many positional parameters `callable`
+// takes (inspect.signature; *args not counted), or -1 when it cannot tell.
+int positional_arity(PyObject* callable);
 
 // Runs the atexit handlers (a worker exits with _exit(), skipping finalization).
 void run_atexit_handlers();

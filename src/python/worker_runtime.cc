@@ -4,10 +4,10 @@
 
 #include "python/app_loader.h"
 #include "python/interpreter.h"
+#include "python/worker_interrupts.h"
 #include "python/wsgi_app.h"
 #include "worker/gthread_worker.h"
 #include "worker/sync_worker.h"
-#include "worker/worker_signals.h"
 
 namespace qilin::python {
 
@@ -29,38 +29,53 @@ PyRef load_app_or_report(const std::string& spec, log::ErrorLog& log) {
   return PyRef();
 }
 
-void PythonRuntime::before_fork() { PyOS_BeforeFork(); }
-void PythonRuntime::after_fork_parent() { PyOS_AfterFork_Parent(); }
+void PythonRuntime::before_fork() {
+  fork_gil_ = PyGILState_Ensure();
+  PyOS_BeforeFork();
+}
+
+void PythonRuntime::after_fork_parent() {
+  PyOS_AfterFork_Parent();
+  PyGILState_Release(fork_gil_);
+}
+
+// The child keeps the GIL it forked with.
+void PythonRuntime::after_fork_child() { PyOS_AfterFork_Child(); }
 
 int PythonRuntime::run_worker(const arbiter::WorkerContext& context) {
-  PyOS_AfterFork_Child();
-  if (!worker::WorkerSignals::install()) {
-    context.log.error("cannot install the worker's signal handlers");
+  if (!install_worker_interrupts(hooks_)) return kWorkerBootError;
+  PyRef app = preloaded_ ? preloaded_ : load_app_or_report(options_.app_spec, context.log);
+  // An INT/QUIT/ABRT during the import ends the worker as it asked.
+  if (!app) return interrupt_exit_code().value_or(kAppLoadError);
+  if (Status s = hooks_.post_worker_init(app.get()); !s) {
+    if (auto code = interrupt_exit_code()) return *code;
+    context.log.error("Exception in worker process\n" + s.message());
     return kWorkerBootError;
   }
-  PyRef app = preloaded_ ? preloaded_ : load_app_or_report(options_.app_spec, context.log);
-  if (!app) return kAppLoadError;
+  return finish_worker_interrupts(serve(context, std::move(app)));
+}
 
-  const bool gthread = context.options.kind == "gthread";
-  WsgiApp wsgi(std::move(app), context.log, options_.multiprocess,
-               /*multithread=*/gthread && context.options.threads > 1,
-               options_.sendfile && context.options.sendfile);
-  if (!wsgi.init()) return kWorkerBootError;
-  int code;
-  {
-    GilRelease unlocked;  // the loop runs without the GIL; the app takes it per request
-    if (gthread) {
-      worker::GthreadWorker worker(context.options, context.listeners, context.heartbeat,
-                                   context.slot, context.log, wsgi);
-      code = worker.run();
-    } else {
-      worker::SyncWorker worker(context.options, context.listeners, context.heartbeat,
-                                context.slot, context.log, wsgi);
-      code = worker.run();
-    }
-  }
+void PythonRuntime::exit_worker() {
+  GilAcquire gil;
   run_atexit_handlers();
-  return code;
+}
+
+// ---- The worker kind. The one place that chooses and builds the serve loop.
+int PythonRuntime::serve(const arbiter::WorkerContext& context, PyRef app) {
+  const bool gthread = context.options.kind == "gthread";
+  WsgiApp wsgi(std::move(app), context.log, hooks_, options_.multiprocess,
+               /*multithread=*/gthread && context.options.threads > 1,
+               options_.sendfile && context.options.sendfile, /*keeps_alive=*/gthread);
+  if (!wsgi.init()) return kWorkerBootError;
+  GilRelease unlocked;  // the loop runs without the GIL; the app takes it per request
+  if (gthread) {
+    worker::GthreadWorker worker(context.options, context.listeners, context.heartbeat,
+                                 context.slot, context.log, wsgi);
+    return worker.run();
+  }
+  worker::SyncWorker worker(context.options, context.listeners, context.heartbeat, context.slot,
+                            context.log, wsgi);
+  return worker.run();
 }
 
 }  // namespace qilin::python

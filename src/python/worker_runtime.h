@@ -1,13 +1,16 @@
 // What a qilin worker process runs, in Python terms: implements
-// arbiter::WorkerRuntime. Keeps CPython consistent across fork(), loads the
-// application after fork (or uses the one the master preloaded), then runs
-// the sync worker with the GIL released outside the application.
+// arbiter::WorkerRuntime. Keeps CPython consistent across fork() (the master
+// runs without the GIL and takes it to fork), installs the worker's signal
+// handling (worker_interrupts.h), loads the application after fork (or uses
+// the one the master preloaded), calls post_worker_init, then runs the
+// chosen worker kind with the GIL released outside the application.
 #pragma once
 
 #include <string>
 
 #include "arbiter/worker_runtime.h"
 #include "python/py_ref.h"
+#include "python/python_hooks.h"
 
 namespace qilin::python {
 
@@ -19,17 +22,27 @@ struct RuntimeOptions {
 
 class PythonRuntime : public arbiter::WorkerRuntime {
  public:
-  explicit PythonRuntime(RuntimeOptions options) : options_(std::move(options)) {}
+  // `hooks` must outlive this object.
+  PythonRuntime(RuntimeOptions options, PythonHooks& hooks)
+      : options_(std::move(options)), hooks_(hooks) {}
   // With --preload: the master loads the app once, before forking.
   void set_preloaded_app(PyRef app) { preloaded_ = std::move(app); }
 
   void before_fork() override;
   void after_fork_parent() override;
+  void after_fork_child() override;
   int run_worker(const arbiter::WorkerContext& context) override;
+  void exit_worker() override;
 
  private:
+  // Builds the worker kind the settings chose around the loaded app and
+  // runs it; its exit code.
+  int serve(const arbiter::WorkerContext& context, PyRef app);
+
   RuntimeOptions options_;
+  PythonHooks& hooks_;
   PyRef preloaded_;
+  PyGILState_STATE fork_gil_ = PyGILState_UNLOCKED;  // held from before_fork to after_fork_parent
 };
 
 // Loads the app, reporting a failure as gunicorn does: the traceback (when

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include "http/parse_error.h"
+#include "python/hook_objects.h"
 #include "python/interpreter.h"
 #include "python/wsgi_streams.h"
 
@@ -17,12 +18,15 @@ Status send_nogil(worker::ResponseWriter& response, std::string_view bytes, bool
 
 }  // namespace
 
-WsgiApp::WsgiApp(PyRef app, log::ErrorLog& log, bool multiprocess, bool multithread, bool sendfile)
+WsgiApp::WsgiApp(PyRef app, log::ErrorLog& log, PythonHooks& hooks, bool multiprocess, bool multithread,
+                 bool sendfile, bool keeps_alive)
     : app_(std::move(app)),
       log_(log),
+      hooks_(hooks),
       multiprocess_(multiprocess),
       multithread_(multithread),
-      sendfile_(sendfile) {}
+      sendfile_(sendfile),
+      keeps_alive_(keeps_alive) {}
 
 bool WsgiApp::init() {
   if (!init_wsgi_types()) {
@@ -57,6 +61,33 @@ void WsgiApp::thread_stopping() {
 
 bool WsgiApp::handle(worker::Exchange& ex) {
   GilAcquire gil;
+  // `req` exists only when a request hook will see it.
+  PyRef req;
+  if (hooks_.wants_request_objects()) {
+    req = new_hook_request(ex.request, ex.connection.peer());
+    if (!req) return fail(ex, "Error handling request " + std::string(ex.request.uri));
+  }
+  if (!hooks_.pre_request(req.get(), ex.request)) {
+    // As gunicorn: post_request still runs (with {} and None), then the
+    // request fails with pre_request's exception.
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    hooks_.post_request(req.get(), nullptr, nullptr);
+    PyErr_Restore(type, value, tb);
+    return fail(ex, "Error handling request " + std::string(ex.request.uri));
+  }
+  hooks_.count_request();
+  PyRef environ;
+  bool usable = call_app(ex, &environ);
+  if (hooks_.wants_response_object()) {
+    PyRef resp = environ ? new_hook_response(ex.response, ex.request, keeps_alive_) : PyRef();
+    if (environ && !resp) log_.error("cannot make post_request's resp: " + take_exception_line());
+    hooks_.post_request(req.get(), environ.get(), resp.get());
+  }
+  return usable;
+}
+
+bool WsgiApp::call_app(worker::Exchange& ex, PyRef* environ_out) {
   PyRef input = new_input_stream(&ex.body);
   PyRef start_response = new_start_response(&ex.response);
   if (!input || !start_response) return fail(ex, "Error handling request " + std::string(ex.request.uri));
@@ -76,6 +107,7 @@ bool WsgiApp::handle(worker::Exchange& ex) {
     detach_start_response(start_response.get());
     return usable;
   }
+  *environ_out = environ;
 
   PyRef result = PyRef::steal(
       PyObject_CallFunctionObjArgs(app_.get(), environ.get(), start_response.get(), nullptr));

@@ -2,12 +2,15 @@
 // application. Takes the GIL for the request (the worker loop runs without
 // it), builds environ, calls the app, writes what it returns, always calls
 // close(), and turns exceptions into a 500 and a traceback in the error log.
-// One per worker thread.
+// Around the application it calls the pre_request and post_request hooks
+// (post_request also when the application or pre_request raised).
+// One per worker process; handle() may run on several threads.
 #pragma once
 
 #include "log/error_log.h"
 #include "python/environ_builder.h"
 #include "python/py_ref.h"
+#include "python/python_hooks.h"
 #include "worker/app.h"
 
 namespace qilin::python {
@@ -15,8 +18,11 @@ namespace qilin::python {
 class WsgiApp : public worker::App {
  public:
   // `app` is the loaded callable. The calling thread must hold the GIL; the
-  // worker later calls handle() from a thread that does not.
-  WsgiApp(PyRef app, log::ErrorLog& log, bool multiprocess, bool multithread, bool sendfile);
+  // worker later calls handle() from a thread that does not. `keeps_alive`:
+  // the worker kind may keep a connection open after a response (what
+  // resp.should_close() tells post_request).
+  WsgiApp(PyRef app, log::ErrorLog& log, PythonHooks& hooks, bool multiprocess, bool multithread,
+          bool sendfile, bool keeps_alive);
   bool init();  // false with the reason logged
   bool handle(worker::Exchange& exchange) override;
   // Each application thread keeps one Python thread state for its life, so
@@ -25,6 +31,9 @@ class WsgiApp : public worker::App {
   void thread_stopping() override;
 
  private:
+  // Builds environ, calls the application and writes its response; what
+  // handle() returns. `*environ` is the environ, null when none was made.
+  bool call_app(worker::Exchange& exchange, PyRef* environ);
   // Writes the iterable the app returned. False with a Python error set, or
   // with `*broken` set when the client went away.
   bool write_result(PyObject* result, worker::ResponseWriter& response, bool* broken);
@@ -36,7 +45,8 @@ class WsgiApp : public worker::App {
 
   PyRef app_;
   log::ErrorLog& log_;
-  bool multiprocess_, multithread_, sendfile_;
+  PythonHooks& hooks_;
+  bool multiprocess_, multithread_, sendfile_, keeps_alive_;
   PyRef errors_;
   EnvironBuilder environ_;
   PyRef close_name_;

@@ -10,6 +10,8 @@ namespace qilin::worker {
 namespace {
 volatile sig_atomic_t g_alive = 1;
 volatile sig_atomic_t g_reopen = 0;
+volatile sig_atomic_t g_quick_exit = 0;
+void (*g_forward)(int) = nullptr;
 int g_pipe[2] = {-1, -1};
 
 void wake() {
@@ -23,8 +25,13 @@ void on_term(int) {
   g_alive = 0;
   wake();
 }
-void on_quit(int) { _exit(0); }    // INT/QUIT: quick exit, as gunicorn's sys.exit(0)
-void on_abort(int) { _exit(1); }   // ABRT: the master's timeout
+// INT, QUIT (gunicorn's handle_quit) and ABRT (handle_abort).
+void on_quick_exit(int sig) {
+  g_alive = 0;
+  if (!g_quick_exit) g_quick_exit = sig;
+  wake();
+  if (g_forward) g_forward(sig);
+}
 void on_usr1(int) {
   g_reopen = 1;
   wake();
@@ -41,10 +48,11 @@ void set_handler(int sig, void (*fn)(int)) {
 bool WorkerSignals::install() {
   if (g_pipe[0] < 0 && ::pipe2(g_pipe, O_CLOEXEC | O_NONBLOCK) != 0) return false;
   g_alive = 1;
+  g_quick_exit = 0;
   set_handler(SIGTERM, on_term);
-  set_handler(SIGINT, on_quit);
-  set_handler(SIGQUIT, on_quit);
-  set_handler(SIGABRT, on_abort);
+  set_handler(SIGINT, on_quick_exit);
+  set_handler(SIGQUIT, on_quick_exit);
+  set_handler(SIGABRT, on_quick_exit);
   set_handler(SIGUSR1, on_usr1);
   set_handler(SIGWINCH, SIG_IGN);
   set_handler(SIGPIPE, SIG_IGN);
@@ -70,5 +78,7 @@ bool WorkerSignals::take_reopen() {
   g_reopen = 0;
   return true;
 }
+int WorkerSignals::quick_exit_signal() { return g_quick_exit; }
+void WorkerSignals::set_interrupt_forwarder(void (*forward)(int)) { g_forward = forward; }
 
 }  // namespace qilin::worker

@@ -1,0 +1,166 @@
+"""gthread responses under backpressure: a 50 MB generator to a client that
+reads slowly arrives whole; a client that stops reading is cut off after
+the --timeout bound while the worker serves others; wsgi.file_wrapper over
+a real file, with and without sendfile, with and without Content-Length."""
+
+import hashlib
+import os
+import socket
+import threading
+import time
+
+import pytest
+
+from conftest import Response, response_end
+from gthread_support import APP, Client, req
+
+PIECE = 65536
+
+
+def piece_bytes(i):
+    """Piece i of a /gen body: the same function as in apps/gthread_app.py."""
+    return (b"%07d\n" % i) * (PIECE // 8)
+
+
+def expected_digest(total):
+    h = hashlib.sha256()
+    sent, i = 0, 0
+    while sent < total:
+        p = piece_bytes(i)[:total - sent]
+        h.update(p)
+        sent += len(p)
+        i += 1
+    return h.hexdigest()
+
+
+def slow_read_response(sock, deadline, pause_every=4 << 20, pause=0.5):
+    """Read one response, pausing `pause` seconds after every
+    `pause_every` bytes; returns (Response, number of pauses)."""
+    buf = bytearray()
+    pauses = 0
+    next_pause = pause_every
+    while True:
+        end = response_end(buf)
+        if end is not None and end >= 0:
+            return Response(bytes(buf[:end])), pauses
+        remaining = deadline - time.monotonic()
+        assert remaining > 0, f"response not complete in time ({len(buf)} bytes)"
+        sock.settimeout(remaining)
+        data = sock.recv(262144)
+        if not data:
+            return Response(bytes(buf)), pauses
+        buf += data
+        if len(buf) >= next_pause:
+            time.sleep(pause)
+            pauses += 1
+            next_pause += pause_every
+
+
+@pytest.fixture
+def write_server(shared_server):
+    # threads 2: the loop keeps beating, a second thread serves others;
+    # -t 2: a write that cannot progress for 2 s is given up
+    return shared_server(APP, ["-k", "gthread", "--threads", "2", "-t", "2"])
+
+
+@pytest.mark.parametrize("path,total", [("/gen", 50 << 20), ("/gen_nocl", 20 << 20)])
+def test_large_generator_to_a_slow_reader_arrives_whole(write_server, path, total):
+    srv = write_server
+    pids = srv.workers()
+    mark = srv.log_mark()
+    with Client(srv, timeout=60) as c:
+        start = time.monotonic()
+        c.send(req("GET", f"{path}/{total}"))
+        r, pauses = slow_read_response(c.sock, time.monotonic() + 60)
+        took = time.monotonic() - start
+        assert r.status == 200 and r.complete, r
+        assert len(r.body) == total
+        assert hashlib.sha256(r.body).hexdigest() == expected_digest(total)
+        if path == "/gen_nocl":
+            assert r.header("transfer-encoding") == "chunked"
+        # longer than the 2 s bound in all, yet never stalled 2 s at once
+        assert pauses >= 4 and took > 2.0
+        # the connection is still good
+        assert c.request("GET", "/after").body == b"ok GET /after\n"
+    assert srv.workers() == pids
+    assert "WORKER TIMEOUT" not in srv.log_since(mark)
+
+
+def test_client_that_stops_reading_is_cut_off(write_server):
+    srv = write_server
+    pids = srv.workers()
+    mark = srv.log_mark()
+    total = 50 << 20
+    uri = f"/gen/{total}?stalled"
+    stalled = srv.connect(timeout=30)
+    stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    try:
+        start = time.monotonic()
+        stalled.sendall(req("GET", uri))
+        time.sleep(0.5)
+        # the worker keeps serving others meanwhile
+        for i in range(3):
+            with Client(srv) as c:
+                t = time.monotonic()
+                assert c.request("GET", f"/other/{i}").body == f"ok GET /other/{i}\n".encode()
+                assert time.monotonic() - t < 1.0
+        # the app's iterable is closed when the server gives up on the client
+        deadline = start + 15
+        closed = []
+        while not closed:
+            assert time.monotonic() < deadline, \
+                f"the stalled client was not cut off within 15 s (-t 2)\n{srv.tail(2000)}"
+            closed = [e for e in srv.records() if e["event"] == "closed" and e["raw_uri"] == uri]
+            time.sleep(0.05)
+        cut_after = time.monotonic() - start
+        assert closed[0]["sent"] < total
+        assert cut_after >= 1.5, f"cut off after {cut_after:.1f}s, before the 2 s bound"
+        # what reached the client ends early (EOF or reset), not the whole body
+        got = 0
+        stalled.settimeout(10)
+        while True:
+            try:
+                data = stalled.recv(1 << 20)
+            except ConnectionResetError:
+                break
+            if not data:
+                break
+            got += len(data)
+        assert got < total
+    finally:
+        stalled.close()
+    assert srv.workers() == pids
+    assert "WORKER TIMEOUT" not in srv.log_since(mark)
+    with Client(srv) as c:
+        assert c.request("GET", "/later").status == 200
+
+
+# ---------------------------------------------------------------- file_wrapper
+
+@pytest.fixture(scope="module")
+def big_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("gthread-files") / "big.bin"
+    path.write_bytes(os.urandom(8 << 20))
+    return path
+
+
+@pytest.mark.parametrize("sendfile", ["sendfile", "no-sendfile"])
+@pytest.mark.parametrize("path", ["/file", "/file_nocl"])
+def test_file_wrapper_arrives_whole(shared_server, big_file, sendfile, path):
+    args = ["-k", "gthread", "--threads", "2"]
+    if sendfile == "no-sendfile":
+        args.append("--no-sendfile")
+    srv = shared_server(APP, args, env={"QILIN_TEST_FILE": str(big_file)})
+    want = big_file.read_bytes()
+    with Client(srv, timeout=30) as c:
+        for _ in range(2):          # twice on one connection: framing is exact
+            c.send(req("GET", path))
+            r, _ = slow_read_response(c.sock, time.monotonic() + 30,
+                                      pause_every=3 << 20, pause=0.3)
+            assert r.status == 200 and r.complete
+            assert r.body == want
+            if path == "/file":
+                assert r.header("content-length") == str(len(want))
+            else:
+                assert r.header("transfer-encoding") == "chunked"
+        assert c.request("GET", "/after").body == b"ok GET /after\n"
