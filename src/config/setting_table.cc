@@ -563,6 +563,7 @@ std::vector<Setting> make_table() {
        .meta = "FILE",
        .validate = validate_string,
        .default_value = none(),
+       .support = kYes,
        .help = "Access log file, or - for standard output.",
        .doc = "Where to write one line per request; `-` is standard output. Unset: no "
               "access log."},
@@ -581,6 +582,7 @@ std::vector<Setting> make_table() {
        .meta = "STRING",
        .validate = validate_string,
        .default_value = text(R"(%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s")"),
+       .support = kYes,
        .help = "Format of access log lines, built from %(atom)s fields.",
        .doc = "A printf-style template over gunicorn's access-log atoms: `h` remote "
               "address, `t` time, `r` request line, `s` status, `b` body length, `f` "

@@ -21,6 +21,8 @@ class AccessLog {
   bool enabled() const { return format_.has_value(); }
   const AccessLogFormat& format() const { return *format_; }
   void write(const AccessRecord& record) const;
+  // A line already rendered with format(), newline included.
+  void write_line(std::string_view line) const { file_.write(line); }
   Status reopen() { return file_.reopen(); }
 
  private:

@@ -21,6 +21,7 @@
 #include "config/print_config.h"
 #include "config/value_format.h"
 #include "core/strings.h"
+#include "log/access_log.h"
 #include "log/error_log.h"
 #include "main/settings_loader.h"
 #include "python/config_file.h"
@@ -89,6 +90,12 @@ int main(int argc, char** argv) {
   if (Status s = error_log.open(cfg.is_none("errorlog") ? "-" : cfg.string("errorlog"), *level); !s) {
     return fail(config::kExitConfigError, s.message());
   }
+  log::AccessLog access_log;
+  if (Status s = access_log.open(cfg.is_none("accesslog") ? "" : cfg.string("accesslog"),
+                                 cfg.string("access_log_format"));
+      !s) {
+    return fail(config::kExitConfigError, "Error: " + s.message());
+  }
   if (Status s = prepare_process(cfg); !s) return fail(config::kExitConfigError, s.message());
   auto options = arbiter::arbiter_options_from(cfg);
   if (!options) return fail(config::kExitConfigError, "Error: " + options.message());
@@ -97,6 +104,7 @@ int main(int argc, char** argv) {
   runtime_options.app_spec = app_spec;
   runtime_options.multiprocess = options->workers > 1;
   runtime_options.sendfile = options->worker.sendfile;
+  runtime_options.access_log = &access_log;
   python::PythonHooks hooks(cfg, error_log);
   python::PythonRuntime runtime(runtime_options, hooks);
 

@@ -67,6 +67,7 @@ int PythonRuntime::serve(const arbiter::WorkerContext& context, PyRef app) {
                /*multithread=*/gthread && context.options.threads > 1,
                options_.sendfile && context.options.sendfile, /*keeps_alive=*/gthread);
   if (!wsgi.init()) return kWorkerBootError;
+  wsgi.set_access_log(options_.access_log);
   GilRelease unlocked;  // the loop runs without the GIL; the app takes it per request
   if (gthread) {
     worker::GthreadWorker worker(context.options, context.listeners, context.heartbeat,

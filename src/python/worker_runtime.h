@@ -9,6 +9,7 @@
 #include <string>
 
 #include "arbiter/worker_runtime.h"
+#include "log/access_log.h"
 #include "python/py_ref.h"
 #include "python/python_hooks.h"
 
@@ -18,6 +19,7 @@ struct RuntimeOptions {
   std::string app_spec;
   bool multiprocess = false;  // more than one worker
   bool sendfile = true;
+  const log::AccessLog* access_log = nullptr;  // owned by main; may be disabled
 };
 
 class PythonRuntime : public arbiter::WorkerRuntime {

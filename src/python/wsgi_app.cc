@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 
 #include "http/parse_error.h"
+#include "python/access_logging.h"
+#include "sys/heartbeat_table.h"
 #include "python/hook_objects.h"
 #include "python/interpreter.h"
 #include "python/wsgi_streams.h"
@@ -60,6 +62,7 @@ void WsgiApp::thread_stopping() {
 }
 
 bool WsgiApp::handle(worker::Exchange& ex) {
+  const int64_t start_us = sys::monotonic_us();
   GilAcquire gil;
   // `req` exists only when a request hook will see it.
   PyRef req;
@@ -79,6 +82,9 @@ bool WsgiApp::handle(worker::Exchange& ex) {
   hooks_.count_request();
   PyRef environ;
   bool usable = call_app(ex, &environ);
+  if (access_log_ && access_log_->enabled()) {
+    log_access(*access_log_, ex, environ.get(), sys::monotonic_us() - start_us);
+  }
   if (hooks_.wants_response_object()) {
     PyRef resp = environ ? new_hook_response(ex.response, ex.request, keeps_alive_) : PyRef();
     if (environ && !resp) log_.error("cannot make post_request's resp: " + take_exception_line());

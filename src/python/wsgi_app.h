@@ -7,6 +7,7 @@
 // One per worker process; handle() may run on several threads.
 #pragma once
 
+#include "log/access_log.h"
 #include "log/error_log.h"
 #include "python/environ_builder.h"
 #include "python/py_ref.h"
@@ -23,7 +24,9 @@ class WsgiApp : public worker::App {
   // resp.should_close() tells post_request).
   WsgiApp(PyRef app, log::ErrorLog& log, PythonHooks& hooks, bool multiprocess, bool multithread,
           bool sendfile, bool keeps_alive);
-  bool init();  // false with the reason logged
+  bool init();
+  // Writes an access-log line after each request when `log` is enabled.
+  void set_access_log(const log::AccessLog* log) { access_log_ = log; }  // false with the reason logged
   bool handle(worker::Exchange& exchange) override;
   // Each application thread keeps one Python thread state for its life, so
   // taking the GIL per request is cheap.
@@ -50,6 +53,7 @@ class WsgiApp : public worker::App {
   PyRef errors_;
   EnvironBuilder environ_;
   PyRef close_name_;
+  const log::AccessLog* access_log_ = nullptr;
 };
 
 }  // namespace qilin::python

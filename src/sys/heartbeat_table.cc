@@ -11,6 +11,12 @@ int64_t monotonic_ms() {
   return int64_t(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
 
+int64_t monotonic_us() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
+}
+
 HeartbeatTable::HeartbeatTable(size_t slots) : count_(slots), used_(slots, false) {
   void* p = mmap(nullptr, slots * sizeof(std::atomic<int64_t>), PROT_READ | PROT_WRITE,
                  MAP_SHARED | MAP_ANONYMOUS, -1, 0);

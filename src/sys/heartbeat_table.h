@@ -11,8 +11,9 @@
 
 namespace qilin::sys {
 
-// Monotonic clock in milliseconds.
+// Monotonic clock in milliseconds and microseconds.
 int64_t monotonic_ms();
+int64_t monotonic_us();
 
 class HeartbeatTable {
  public:
