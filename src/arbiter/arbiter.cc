@@ -11,6 +11,7 @@
 #include <random>
 
 #include "sys/heartbeat_table.h"
+#include "sys/proc_title.h"
 
 namespace qilin::arbiter {
 
@@ -50,6 +51,7 @@ Arbiter::~Arbiter() = default;
 
 int Arbiter::run() {
   pid_ = getpid();
+  sys::set_proc_title("qilin: master [" + options_.proc_name + "]");
   hooks_.attach(*this);
   // gunicorn sets the count while it builds its arbiter, before it logs anything.
   num_workers_ = options_.workers;
@@ -252,6 +254,7 @@ void Arbiter::spawn_worker() {
 void Arbiter::run_child(const WorkerContext& context) {
   signals_.reset();
   runtime_.after_fork_child();
+  sys::set_proc_title("qilin: worker [" + options_.proc_name + "]");
   log_.info("Booting worker with pid: " + std::to_string(getpid()));
   int code;
   if (Status s = hooks_.post_fork(context); !s) {

@@ -29,6 +29,7 @@ Result<ArbiterOptions> arbiter_options_from(const config::Config& config) {
   o.max_requests = config.integer("max_requests");
   o.max_requests_jitter = config.integer("max_requests_jitter");
   if (!config.is_none("pidfile")) o.pidfile = config.string("pidfile");
+  o.proc_name = config.process_name();
 
   worker::WorkerOptions& w = o.worker;
   w.timeout_seconds = o.timeout_seconds;

@@ -743,9 +743,11 @@ std::vector<Setting> make_table() {
        .meta = "STRING",
        .validate = validate_string,
        .default_value = none(),
+       .support = kYes,
        .help = "Name shown in ps and top for the server's processes.",
-       .doc = "The base of the process titles, `master [NAME]` and `worker [NAME]`. Unset, "
-              "`default_proc_name` is used."},
+       .doc = "The base of the process titles, `qilin: master [NAME]` and `qilin: worker "
+              "[NAME]` (written over the process's argv, no setproctitle needed). Unset, "
+              "`default_proc_name` (the application spec) is used."},
       {.name = "default_proc_name",
        .section = S::kProcessNaming,
        .validate = validate_string,

@@ -24,6 +24,7 @@
 #include "log/access_log.h"
 #include "log/error_log.h"
 #include "main/settings_loader.h"
+#include "sys/proc_title.h"
 #include "python/config_file.h"
 #include "python/interpreter.h"
 #include "python/python_hooks.h"
@@ -79,6 +80,7 @@ Status prepare_process(const config::Config& cfg) {
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
+  sys::init_proc_title(argc, argv);  // before anything reads argv[0] or environ
   main::Settings settings;
   if (auto code = main::load_settings(args, argv[0], settings)) return *code;
   const config::Config& cfg = settings.config;

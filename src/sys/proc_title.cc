@@ -1,9 +1,9 @@
 #include "sys/proc_title.h"
 
-#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <algorithm>
 #include <cstring>
 
 extern char** environ;
@@ -42,9 +42,8 @@ void init_proc_title(int argc, char** argv) {
 }
 
 void set_proc_title(std::string_view title) {
-  char comm[16] = {0};
-  std::memcpy(comm, title.data(), std::min(title.size(), sizeof(comm) - 1));
-  prctl(PR_SET_NAME, comm);
+  // The kernel's comm name stays "qilin", so `ps -C qilin` and `pkill qilin`
+  // keep finding the processes; ps's args column shows the title.
   if (!g_area || g_area_size < 2) return;
   size_t n = std::min(title.size(), g_area_size - 1);
   std::memcpy(g_area, title.data(), n);
