@@ -6,7 +6,7 @@
 #include <set>
 #include <system_error>
 
-#include "config/ip_network.h"
+#include "core/ip_network.h"
 #include "config/value_format.h"
 #include "core/strings.h"
 

@@ -7,7 +7,7 @@
 #include "core/strings.h"
 #include "http/detail_text.h"
 #include "http/header_rules.h"
-#include "http/ip_text.h"
+#include "core/ip_text.h"
 
 namespace qilin::http {
 namespace {

@@ -1,6 +1,6 @@
 #include "http/uri.h"
 
-#include "http/ip_text.h"
+#include "core/ip_text.h"
 
 namespace qilin::http {
 namespace {

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "http/ip_text.h"
+#include "core/ip_text.h"
 
 namespace qilin::http {
 namespace {

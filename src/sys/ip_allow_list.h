@@ -1,5 +1,6 @@
 // A list of trusted peer addresses as forwarded_allow_ips and
-// proxy_allow_ips spell them: IPv4/IPv6 addresses, CIDR networks, or "*".
+// proxy_allow_ips spell them: IPv4/IPv6 addresses, networks (parsed as
+// Python's ipaddress.ip_network does, core/ip_network.h), or "*".
 // Built once; matching is read-only and thread-safe.
 #pragma once
 
@@ -9,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/ip_network.h"
 #include "core/result.h"
 
 namespace qilin::sys {
@@ -23,12 +25,8 @@ class IpAllowList {
   bool contains(std::string_view address) const;
 
  private:
-  struct Net {
-    std::array<uint8_t, 16> bytes{};  // IPv4 stored as IPv4-mapped IPv6
-    int prefix = 128;
-  };
   bool any_ = false;
-  std::vector<Net> nets_;
+  std::vector<IpNetwork> nets_;
 };
 
 }  // namespace qilin::sys

@@ -26,6 +26,7 @@ TEST(IpAllowList, StarAndErrors) {
   EXPECT_FALSE(IpAllowList::parse({"300.1.1.1"}));
   EXPECT_FALSE(IpAllowList::parse({"10.0.0.0/33"}));
   EXPECT_FALSE(IpAllowList::parse({"10.0.0.0/x"}));
+  EXPECT_FALSE(IpAllowList::parse({"10.0.0.1/8"}));  // host bits set, as Python refuses
 }
 
 }  // namespace

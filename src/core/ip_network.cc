@@ -1,12 +1,13 @@
-#include "config/ip_network.h"
+#include "core/ip_network.h"
 
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "core/ip_text.h"
 #include "core/strings.h"
 
-namespace qilin::config {
+namespace qilin {
 namespace {
 
 bool all_digits(std::string_view s) {
@@ -17,79 +18,16 @@ bool all_digits(std::string_view s) {
   return true;
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Dotted quad, each octet 1-3 decimal digits, 0-255, no leading zero (Python >= 3.9.5).
+// Address text through the one parser (core/ip_text.h), as arrays.
 std::optional<std::array<uint8_t, 4>> parse_v4(std::string_view text) {
-  std::vector<std::string_view> parts = split(text, '.');
-  if (parts.size() != 4) return std::nullopt;
   std::array<uint8_t, 4> out{};
-  for (size_t i = 0; i < 4; ++i) {
-    std::string_view part = parts[i];
-    if (!all_digits(part) || part.size() > 3) return std::nullopt;
-    if (part.size() > 1 && part[0] == '0') return std::nullopt;
-    int value = 0;
-    for (char c : part) value = value * 10 + (c - '0');
-    if (value > 255) return std::nullopt;
-    out[i] = static_cast<uint8_t>(value);
-  }
+  if (!parse_ipv4(text, out.data())) return std::nullopt;
   return out;
 }
 
-// RFC 4291 text: up to eight hextets, one "::", an IPv4 tail allowed.
 std::optional<std::array<uint8_t, 16>> parse_v6(std::string_view text) {
-  if (text.size() < 2) return std::nullopt;
-  std::vector<uint16_t> head, tail;
-  bool compressed = false;
-  size_t pos = text.find("::");
-  std::string_view left = text, right;
-  if (pos != std::string_view::npos) {
-    compressed = true;
-    left = text.substr(0, pos);
-    right = text.substr(pos + 2);
-    if (right.find("::") != std::string_view::npos) return std::nullopt;
-  }
-  auto parse_groups = [](std::string_view s, std::vector<uint16_t>& out, bool allow_v4) {
-    if (s.empty()) return true;
-    std::vector<std::string_view> groups = split(s, ':');
-    for (size_t i = 0; i < groups.size(); ++i) {
-      std::string_view g = groups[i];
-      if (allow_v4 && i + 1 == groups.size() && g.find('.') != std::string_view::npos) {
-        auto v4 = parse_v4(g);
-        if (!v4) return false;
-        out.push_back(static_cast<uint16_t>(((*v4)[0] << 8) | (*v4)[1]));
-        out.push_back(static_cast<uint16_t>(((*v4)[2] << 8) | (*v4)[3]));
-        continue;
-      }
-      if (g.empty() || g.size() > 4) return false;
-      uint16_t value = 0;
-      for (char c : g) {
-        int h = hex_value(c);
-        if (h < 0) return false;
-        value = static_cast<uint16_t>(value * 16 + h);
-      }
-      out.push_back(value);
-    }
-    return true;
-  };
-  if (!parse_groups(left, head, !compressed) || !parse_groups(right, tail, true)) {
-    return std::nullopt;
-  }
-  size_t count = head.size() + tail.size();
-  if (compressed ? count > 7 : count != 8) return std::nullopt;
-  std::vector<uint16_t> all = head;
-  all.resize(8 - tail.size(), 0);
-  all.insert(all.end(), tail.begin(), tail.end());
   std::array<uint8_t, 16> out{};
-  for (size_t i = 0; i < 8; ++i) {
-    out[2 * i] = static_cast<uint8_t>(all[i] >> 8);
-    out[2 * i + 1] = static_cast<uint8_t>(all[i] & 0xff);
-  }
+  if (!parse_ipv6(text, out.data())) return std::nullopt;
   return out;
 }
 
@@ -172,4 +110,4 @@ Result<IpNetwork> parse_ip_network(std::string_view text) {
   return net;
 }
 
-}  // namespace qilin::config
+}  // namespace qilin

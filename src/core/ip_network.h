@@ -11,7 +11,7 @@
 
 #include "core/result.h"
 
-namespace qilin::config {
+namespace qilin {
 
 struct IpNetwork {
   bool v6 = false;
@@ -26,4 +26,4 @@ struct IpNetwork {
 // "'x' does not appear to be an IPv4 or IPv6 network", "1.2.3.4/24 has host bits set".
 Result<IpNetwork> parse_ip_network(std::string_view text);
 
-}  // namespace qilin::config
+}  // namespace qilin

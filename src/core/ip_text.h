@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-namespace qilin::http {
+namespace qilin {
 
 bool parse_ipv4(std::string_view text, uint8_t out[4]);
 bool parse_ipv6(std::string_view text, uint8_t out[16]);
@@ -17,4 +17,4 @@ bool parse_ipv6(std::string_view text, uint8_t out[16]);
 std::string format_ipv4(const uint8_t addr[4]);
 std::string format_ipv6(const uint8_t addr[16]);
 
-}  // namespace qilin::http
+}  // namespace qilin

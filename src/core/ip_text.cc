@@ -1,8 +1,8 @@
-#include "http/ip_text.h"
+#include "core/ip_text.h"
 
 #include <cstring>
 
-namespace qilin::http {
+namespace qilin {
 namespace {
 
 int hex_value(char c) {
@@ -152,4 +152,4 @@ std::string format_ipv6(const uint8_t a[16]) {
   return out;
 }
 
-}  // namespace qilin::http
+}  // namespace qilin

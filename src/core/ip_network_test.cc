@@ -1,8 +1,8 @@
-#include "config/ip_network.h"
+#include "core/ip_network.h"
 
 #include <gtest/gtest.h>
 
-namespace qilin::config {
+namespace qilin {
 namespace {
 
 TEST(IpNetwork, AcceptsWhatPythonAccepts) {
@@ -47,4 +47,4 @@ TEST(IpNetwork, Contains) {
 }
 
 }  // namespace
-}  // namespace qilin::config
+}  // namespace qilin
