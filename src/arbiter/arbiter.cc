@@ -11,6 +11,7 @@
 #include <random>
 
 #include "sys/heartbeat_table.h"
+#include "sys/process_owner.h"
 #include "sys/proc_title.h"
 
 namespace qilin::arbiter {
@@ -210,8 +211,15 @@ void Arbiter::handle_usr1() {
 }
 
 void Arbiter::handle_winch() {
-  // gunicorn only acts on WINCH when daemonized; qilin does not daemonize yet.
-  log_.debug("SIGWINCH ignored. Not daemonized");
+  // As gunicorn: only a daemonized master stops its workers on WINCH (the
+  // binary-upgrade dance); in a terminal, WINCH is just a resize.
+  if (!options_.daemonized) {
+    log_.debug("SIGWINCH ignored. Not daemonized");
+    return;
+  }
+  log_.info("graceful stop of workers");
+  if (Status s = change_num_workers(0); !s) return hook_failed("nworkers_changed", s);
+  kill_workers(SIGTERM);
 }
 
 void Arbiter::spawn_worker() {
@@ -259,6 +267,11 @@ void Arbiter::run_child(const WorkerContext& context) {
   int code;
   if (Status s = hooks_.post_fork(context); !s) {
     log_.error("Exception in worker process\n" + s.message());
+    code = kWorkerBootError;
+  } else if (Status owner = sys::set_owner_process(uid_t(options_.uid), gid_t(options_.gid),
+                                                   options_.initgroups);
+             !owner) {
+    log_.error("Exception in worker process\n" + owner.message());
     code = kWorkerBootError;
   } else {
     code = runtime_.run_worker(context);

@@ -40,6 +40,9 @@ struct ArbiterOptions {
   int64_t max_requests_jitter = 0;
   std::string pidfile;
   std::string proc_name = "qilin";
+  int64_t uid = 0, gid = 0;  // workers switch to these (0: stay)
+  bool initgroups = false;
+  bool daemonized = false;   // WINCH only acts on a daemonized master, as gunicorn
   worker::WorkerOptions worker;  // max_requests there is set per worker, with jitter
 };
 

@@ -30,6 +30,13 @@ Result<ArbiterOptions> arbiter_options_from(const config::Config& config) {
   o.max_requests_jitter = config.integer("max_requests_jitter");
   if (!config.is_none("pidfile")) o.pidfile = config.string("pidfile");
   o.proc_name = config.process_name();
+  o.uid = config.integer("user");
+  o.gid = config.integer("group");
+  o.initgroups = config.boolean("initgroups");
+  o.daemonized = config.boolean("daemon");
+  // Unix sockets belong to the workers' user, as gunicorn chowns them.
+  o.listen.uid = o.uid;
+  o.listen.gid = o.gid;
 
   worker::WorkerOptions& w = o.worker;
   w.timeout_seconds = o.timeout_seconds;

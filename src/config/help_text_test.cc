@@ -35,7 +35,9 @@ TEST(HelpText, ShowsDefaultsAndSupport) {
   EXPECT_NE(help.find("[['0.0.0.0:9000']]\n"), std::string::npos);
   EXPECT_NE(help.find("Number of worker processes. [1]\n"), std::string::npos);
   EXPECT_NE(help.find("[127.0.0.1,::1]"), std::string::npos);  // raw, as gunicorn shows it
-  EXPECT_NE(help.find("Detach from the terminal and run in the background. [False] (not "
+  EXPECT_NE(help.find("Detach from the terminal and run in the background. [False]\n"),
+            std::string::npos);
+  EXPECT_NE(help.find("StatsD server to send metrics to, HOST:PORT or unix://PATH. [None] (not "
                       "supported yet)\n"),
             std::string::npos);
 }

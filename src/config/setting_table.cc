@@ -431,6 +431,7 @@ std::vector<Setting> make_table() {
        .action = A::kStoreTrue,
        .validate = validate_bool,
        .default_value = flag(false),
+       .support = kYes,
        .help = "Detach from the terminal and run in the background.",
        .doc = "The master detaches from its controlling terminal and continues in the "
               "background. Not for use under a supervisor that expects the process to stay "
@@ -480,6 +481,7 @@ std::vector<Setting> make_table() {
        .default_value = integer(0),
        .env_default = user_default,
        .default_doc = "the effective user id at startup",
+       .support = kYes,
        .help = "User (name or id) the workers run as.",
        .doc = "Worker processes switch to this user, given as a name or a numeric id. The "
               "stored value is the numeric id."},
@@ -492,6 +494,7 @@ std::vector<Setting> make_table() {
        .default_value = integer(0),
        .env_default = group_default,
        .default_doc = "the effective group id at startup",
+       .support = kYes,
        .help = "Group (name or id) the workers run as.",
        .doc = "Worker processes switch to this group, given as a name or a numeric id. The "
               "stored value is the numeric id."},
@@ -515,6 +518,7 @@ std::vector<Setting> make_table() {
        .action = A::kStoreTrue,
        .validate = validate_bool,
        .default_value = flag(false),
+       .support = kYes,
        .help = "Also give workers the supplementary groups of their user.",
        .doc = "When workers switch user, also set their group access list to all the "
               "groups the user belongs to, plus `group`."},
@@ -697,6 +701,7 @@ std::vector<Setting> make_table() {
        .action = A::kStoreTrue,
        .validate = validate_bool,
        .default_value = flag(false),
+       .support = kYes,
        .help = "Keep standard input and output usable after daemonizing.",
        .doc = "With `daemon`, keep the inherited stdin, stdout and stderr instead of "
               "pointing them at /dev/null."},

@@ -116,6 +116,11 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
     return python::load_app_or_report(app_spec, error_log) ? 0 : 1;
   }
+  if (cfg.boolean("daemon")) {
+    if (Status s = python::daemonize(cfg.boolean("enable_stdio_inheritance")); !s) {
+      return fail(1, "Error: " + s.message());
+    }
+  }
   if (cfg.boolean("preload_app")) {
     python::PyRef app = python::load_app_or_report(app_spec, error_log);
     if (!app) return 4;

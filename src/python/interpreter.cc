@@ -1,9 +1,12 @@
 #include "python/interpreter.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 
 namespace qilin::python {
@@ -186,6 +189,37 @@ int positional_arity(PyObject* callable) {
     return -1;
   }
   return count;
+}
+
+namespace {
+// fork() with CPython's fork protocol; the parent exits at once.
+Status fork_and_leave_parent() {
+  PyOS_BeforeFork();
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    PyOS_AfterFork_Parent();
+    return Status::error(std::string("fork failed: ") + std::strerror(errno));
+  }
+  if (pid > 0) ::_exit(0);
+  PyOS_AfterFork_Child();
+  return Status::ok();
+}
+}  // namespace
+
+Status daemonize(bool keep_stdio) {
+  if (Status s = fork_and_leave_parent(); !s) return s;
+  ::setsid();
+  if (Status s = fork_and_leave_parent(); !s) return s;
+  ::umask(022);
+  int null_fd = ::open("/dev/null", O_RDWR);
+  if (null_fd < 0) return Status::error(std::string("cannot open /dev/null: ") + std::strerror(errno));
+  ::dup2(null_fd, 0);
+  if (!keep_stdio) {
+    ::dup2(null_fd, 1);
+    ::dup2(null_fd, 2);
+  }
+  if (null_fd > 2) ::close(null_fd);
+  return Status::ok();
 }
 
 void run_atexit_handlers() {

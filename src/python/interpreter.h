@@ -37,6 +37,12 @@ std::string take_exception_line();
 // takes (inspect.signature; *args not counted), or -1 when it cannot tell.
 int positional_arity(PyObject* callable);
 
+// Detaches from the terminal as gunicorn's daemonize() does: fork (the
+// parent exits 0), setsid, fork again, umask 022, and stdin/stdout/stderr on
+// /dev/null (only stdin when `keep_stdio`, gunicorn's
+// --enable-stdio-inheritance). Keeps CPython consistent across the forks.
+Status daemonize(bool keep_stdio);
+
 // Runs the atexit handlers (a worker exits with _exit(), skipping finalization).
 void run_atexit_handlers();
 

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -97,6 +98,11 @@ Result<Listener> Listener::open(const BindAddress& address, const ListenOptions&
     int err = errno;
     ::umask(old_mask);
     if (rc != 0) return fail("unix:" + address.path, err, last_errno);
+    if ((options.uid != 0 || options.gid != 0) &&
+        ::chown(address.path.c_str(), options.uid ? uid_t(options.uid) : uid_t(-1),
+                options.gid ? gid_t(options.gid) : gid_t(-1)) != 0) {
+      return fail("chown unix:" + address.path, errno, last_errno);
+    }
     l.is_unix_ = true;
     l.unix_path_ = address.path;
   } else {

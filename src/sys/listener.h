@@ -4,6 +4,7 @@
 // SERVER_PORT. Not thread-safe to mutate; safe to read concurrently.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,7 @@ struct ListenOptions {
   int backlog = 2048;
   bool reuse_port = false;
   int umask = 0;  // applied while binding unix sockets
+  int64_t uid = 0, gid = 0;  // a unix socket's owner after bind (0: unchanged)
 };
 
 class Listener {
