@@ -93,7 +93,7 @@ def test_requests_run_side_by_side_on_the_pool(start_server):
 
 
 @pytest.mark.parametrize("threads", ["1", "4"])
-def test_one_thread_does_not_block_the_others_forever(start_server, threads):
+def test_a_second_client_is_answered_during_a_slow_request(start_server, threads):
     """A second client is answered after the first one's slow request (one
     thread) or beside it (four threads): never lost."""
     srv = start_server(APP, ["-k", "gthread", "--threads", threads])

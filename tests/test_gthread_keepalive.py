@@ -3,6 +3,7 @@ Connection: close, pipelining, unread bodies, and the rule that a response
 says `Connection: close` whenever the server is going to close."""
 
 import http.client
+import json
 import os
 import threading
 import time
@@ -36,7 +37,7 @@ def test_http_client_reuses_one_connection(ka_server):
             assert resp.status == 200
             assert resp.getheader("Connection") == "keep-alive"
             body = resp.read()
-            ports.add(Response(b"HTTP/1.1 200 OK\r\n\r\n" + body).json()["remote_port"])
+            ports.add(json.loads(body)["remote_port"])
             assert conn.sock is not None, "http.client saw the connection close"
         assert ports == {str(conn.sock.getsockname()[1])}
     finally:
@@ -141,10 +142,11 @@ def test_app_connection_close_header_closes(ka_server):
 def test_pipelined_requests_are_answered_in_order(ka_server):
     srv = ka_server
     big = 3_000_000
-    paths = ["/p/0", "/p/1", f"/big/{big}", "/p/3", "/sleep/0.3?p4", "/p/5"]
+    paths = ["/p/0", "/p/1", f"/big/{big}", "/p/3", "/sleep/0.3?p4", "/gen_nocl/300000",
+             "/p/6"]
     data = b"".join(req("GET", p) for p in paths)
-    data += req("POST", "/p/6", body=b"body-of-six")
-    data += req("HEAD", "/p/7") + req("GET", "/p/8")
+    data += req("POST", "/p/7", body=b"body-of-seven")
+    data += req("HEAD", "/p/8") + req("GET", "/p/9")
     with Client(srv, timeout=15) as c:
         c.send(data)                      # all in one send
         for p in paths:
@@ -152,12 +154,15 @@ def test_pipelined_requests_are_answered_in_order(ka_server):
             assert r.status == 200
             if p.startswith("/big/"):
                 assert r.body == b"b" * big
+            elif p.startswith("/gen_nocl/"):
+                assert r.header("transfer-encoding") == "chunked"
+                assert r.complete and len(r.body) == 300000
             else:
                 assert r.body == f"ok GET {p}\n".encode(), (p, r.raw[:200])
-        assert c.read().body == b"ok POST /p/6\n"
+        assert c.read().body == b"ok POST /p/7\n"
         r = c.read(head_request=True)
         assert r.status == 200 and r.rest == b""
-        assert c.read().body == b"ok GET /p/8\n"
+        assert c.read().body == b"ok GET /p/9\n"
         # and the connection is still good
         assert c.request("GET", "/after").body == b"ok GET /after\n"
 
@@ -203,20 +208,11 @@ def chunked(body, piece=4096):
     return out + b"0\r\n\r\n"
 
 
-BUFFER_GROWTH_BUG = (
-    "qilin bug: when a Content-Length body makes the connection's read buffer "
-    "(8 KiB) grow, the request head's views dangle: the app sees a garbage "
-    "REQUEST_METHOD/PATH_INFO/QUERY_STRING (use after free)")
-
-
 @pytest.mark.parametrize("framing,size", [
-    ("cl", 6000),
-    pytest.param("cl", 40_000, marks=pytest.mark.xfail(strict=True, reason=BUFFER_GROWTH_BUG)),
-    ("chunked", 6000),
-    ("chunked", 40_000),
-])
+    ("cl", 6000), ("cl", 40_000), ("chunked", 6000), ("chunked", 40_000)])
 def test_unread_body_is_drained_and_the_connection_reused(start_server, framing, size):
-    # a fresh server: a grown read buffer, reused, would hide the bug above
+    # a fresh server: a read buffer grown by an earlier connection is reused
+    # and would hide a regression of test_gthread_bodies.py's head test
     srv = start_server(APP, KA_ARGS)
     body = os.urandom(size)
     if framing == "cl":
@@ -241,16 +237,7 @@ def test_unread_body_pipelined_with_the_next_request(ka_server):
     assert not [e for e in ka_server.records() if e.get("path") == "/smuggled"]
 
 
-UNDRAINABLE_BUG = (
-    "qilin bug: a body too large to drain makes the server close the connection "
-    "after a response that said Connection: keep-alive")
-
-
-@pytest.mark.parametrize("framing", [
-    pytest.param("cl", marks=pytest.mark.xfail(
-        strict=True, reason=BUFFER_GROWTH_BUG + "; and " + UNDRAINABLE_BUG)),
-    pytest.param("chunked", marks=pytest.mark.xfail(strict=True, reason=UNDRAINABLE_BUG)),
-])
+@pytest.mark.parametrize("framing", ["cl", "chunked"])
 def test_body_too_large_to_drain_closes_and_says_so(start_server, framing):
     srv = start_server(APP, KA_ARGS)
     # 6 MB the app never reads: more than the loop reads ahead (1 MiB) plus
@@ -274,9 +261,6 @@ def test_body_too_large_to_drain_closes_and_says_so(start_server, framing):
 
 # ---------------------------------------------------------------- close means close
 
-@pytest.mark.xfail(strict=True, reason=(
-    "qilin bug: after an app error the 500 page says Connection: close but the "
-    "connection stays open until the keep-alive timeout"))
 def test_error_500_says_close_and_closes(ka_server):
     srv = ka_server
     with Client(srv) as c:
@@ -287,9 +271,6 @@ def test_error_500_says_close_and_closes(ka_server):
         assert c.eof_within(2), "the 500 said Connection: close; the server kept the connection"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "qilin bug: a response shorter than its Content-Length leaves the connection "
-    "open for the next request (the client's framing is broken)"))
 def test_short_content_length_body_closes(ka_server):
     with Client(ka_server) as c:
         c.send(req("GET", "/short_cl"))

@@ -8,8 +8,6 @@ import signal
 import threading
 import time
 
-import pytest
-
 from conftest import wait_until
 from gthread_support import APP, Client, connection_refused_or_unserved, req
 
@@ -50,9 +48,6 @@ def test_term_finishes_in_flight_closes_idle_and_refuses_new(start_server):
     assert len([e for e in srv.records() if e["event"] == "done"]) == 1
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "qilin bug: the response to a request in flight at TERM says Connection: "
-    "keep-alive (decided when the request was dispatched), then the server closes"))
 def test_term_in_flight_response_says_close(start_server):
     srv = start_server(APP, ["-k", "gthread", "--threads", "4", "--keep-alive", "30",
                              "--graceful-timeout", "15"])
@@ -118,14 +113,13 @@ def test_loop_stuck_in_the_app_is_aborted(start_server):
 
 # ---------------------------------------------------------------- max-requests
 
-@pytest.mark.xfail(strict=True, reason=(
-    "qilin bug: with --max-requests the last response says Connection: keep-alive "
-    "and the worker then closes the connection, so the client's next request on "
-    "it is lost (RemoteDisconnected / reset)"))
 def test_max_requests_recycles_without_losing_a_request(start_server):
+    """Every request gets its 200: the retiring worker's last response says
+    close, and no connection it accepted is closed with the request unread
+    (both happened in 97a5586)."""
     srv = start_server(APP, ["-k", "gthread", "--threads", "4", "--max-requests", "20",
                              "--keep-alive", "30"])
-    total = 100
+    total = 300        # 15 recycles: the loss is a race, give it room
     conn = http.client.HTTPConnection(*srv.addr, timeout=10)
     statuses, lost, pids, reconnects = [], [], set(), 0
     try:
@@ -147,14 +141,14 @@ def test_max_requests_recycles_without_losing_a_request(start_server):
         conn.close()
     assert lost == [], f"{len(lost)} requests lost: {lost[:5]}"
     assert statuses == [200] * total
-    assert len(pids) >= 4, f"workers seen: {pids}: not recycled every 20 requests"
+    assert len(pids) >= 12, f"workers seen: {pids}: not recycled every 20 requests"
     # each worker's last response says close (that is what makes it safe)
     assert reconnects >= len(pids) - 1, (reconnects, pids)
 
 
 def test_max_requests_recycles_the_worker(start_server):
-    """The part that works: workers are replaced about every 20 requests
-    (one request per connection, so no keep-alive race)."""
+    """Workers are replaced about every 20 requests (one request per
+    connection here: the recycling itself, without keep-alive)."""
     srv = start_server(APP, ["-k", "gthread", "--threads", "4", "--max-requests", "20"])
     pids = set()
     for i in range(60):

@@ -6,13 +6,13 @@ a real file, with and without sendfile, with and without Content-Length."""
 import hashlib
 import os
 import socket
-import threading
+import struct
 import time
 
 import pytest
 
-from conftest import Response, response_end
-from gthread_support import APP, Client, req
+from conftest import Response, response_end, wait_until
+from gthread_support import APP, Client, recv_some, req
 
 PIECE = 65536
 
@@ -164,3 +164,60 @@ def test_file_wrapper_arrives_whole(shared_server, big_file, sendfile, path):
             else:
                 assert r.header("transfer-encoding") == "chunked"
         assert c.request("GET", "/after").body == b"ok GET /after\n"
+
+
+# ---------------------------------------------------------------- clients that go away
+
+def abrupt_close(sock):
+    """Close with an RST instead of a FIN."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
+def worker_cpu_seconds(pid):
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_clients_leaving_mid_response_do_not_disturb_the_others(start_server):
+    """Regression (97a5586): a connection closed twice after a client left
+    mid-response made the worker stop accepting; the bug struck within a few
+    dozen rounds, hence a hundred."""
+    srv = start_server(APP, ["-k", "gthread", "--threads", "4"])
+    for i in range(100):
+        how = ("fin", "rst")[i % 2]
+        s = srv.connect(timeout=3)
+        try:
+            s.sendall(req("GET", f"/gen/{50 << 20}?leave{i}"))
+            got = 0
+            deadline = time.monotonic() + 3
+            while got < 200_000:
+                data = recv_some(s, 65536, deadline)
+                assert data, f"round {i}: the response stopped early"
+                got += len(data)
+        finally:
+            if how == "rst":
+                abrupt_close(s)
+            else:
+                s.close()
+        with Client(srv, timeout=3) as c:
+            r = c.request("GET", f"/other/{i}")
+            assert r.status == 200, f"round {i} ({how})"
+
+
+def test_reset_while_the_app_runs_does_not_spin_the_loop(start_server):
+    """Regression (97a5586): EPOLLHUP/EPOLLERR of a reset socket the app
+    owned kept waking the loop, at 100% CPU, until the app returned."""
+    srv = start_server(APP, ["-k", "gthread", "--threads", "2"])
+    (pid,) = srv.workers()
+    s = srv.connect()
+    s.sendall(req("GET", "/sleep/2.5"))
+    wait_until(lambda: [e for e in srv.records() if e["path"] == "/sleep/2.5"], 5,
+               message="the app to start")
+    before = worker_cpu_seconds(pid)
+    abrupt_close(s)
+    time.sleep(1.5)
+    used = worker_cpu_seconds(pid) - before
+    assert used < 0.5, f"the worker used {used:.2f}s of CPU in 1.5s while its app slept"
+    with Client(srv) as c:
+        assert c.request("GET", "/after").status == 200

@@ -34,19 +34,6 @@ def chunked(body, sizes=(5, 1, 17, 3), trailers=b"", ext_every=3):
     return bytes(out)
 
 
-# qilin bug (gthread): when a Content-Length body makes the connection's
-# read buffer (8 KiB) grow, the request head's views dangle and the app sees
-# a garbage REQUEST_METHOD/PATH_INFO. See test_gthread_bodies.py.
-GTHREAD_BUFFER_GROWTH_BUG = (
-    "qilin bug: a Content-Length body that grows the gthread read buffer leaves "
-    "the request head's views dangling (garbage REQUEST_METHOD/PATH_INFO)")
-
-
-def known_gthread_cl_bug(request, worker_kind, framing):
-    if worker_kind == "gthread" and framing == "cl":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=GTHREAD_BUFFER_GROWTH_BUG))
-
-
 def post(srv, path, body, framing, extra_headers=b""):
     if framing == "cl":
         head = b"POST %s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n%s\r\n" % (
@@ -110,8 +97,7 @@ def test_readline_n(shared_server, framing, n):
 
 
 @pytest.mark.parametrize("framing", FRAMINGS)
-def test_long_line_and_large_body(shared_server, framing, worker_kind, request):
-    known_gthread_cl_bug(request, worker_kind, framing)
+def test_long_line_and_large_body(shared_server, framing):
     body = b"x" * 300_000 + b"\n" + os.urandom(700_000).replace(b"\n", b"n") + b"\n" + b"tail"
     srv = shared_server("body:app")
     out = post(srv, "/readline", body, framing)
@@ -190,8 +176,7 @@ def test_expect_100_continue_is_ignored_for_http_1_0(shared_server):
 
 @pytest.mark.parametrize("framing", FRAMINGS)
 @pytest.mark.parametrize("mode", ["none", "partial/10"])
-def test_body_left_unread_breaks_nothing(shared_server, framing, mode, worker_kind, request):
-    known_gthread_cl_bug(request, worker_kind, framing)
+def test_body_left_unread_breaks_nothing(shared_server, framing, mode):
     srv = shared_server("body:app")
     pids = srv.workers()
     body = os.urandom(256 * 1024)

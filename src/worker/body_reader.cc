@@ -31,6 +31,11 @@ bool BodyReader::wire_complete() const {
   return true;
 }
 
+bool BodyReader::can_drain_within(uint64_t limit) const {
+  if (wire_complete()) return true;
+  return framing_ == http::BodyFraming::kContentLength && remaining_ <= limit;
+}
+
 bool BodyReader::complete() const {
   return wire_complete() && current_.empty() && prefetched_pos_ == prefetched_.size();
 }

@@ -44,6 +44,10 @@ class BodyReader {
   uint64_t remaining() const { return remaining_; }
 
   bool complete() const;
+  // Whether what is left of the body on the wire fits in `limit` bytes, so
+  // it can be read and discarded to keep the connection (false for a
+  // chunked body whose end has not been seen).
+  bool can_drain_within(uint64_t limit) const;
   // True when the framing has been read to its end (nothing left on the wire
   // for this request), whether or not the caller consumed every byte.
   bool wire_complete() const;

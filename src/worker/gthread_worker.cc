@@ -33,13 +33,14 @@ constexpr uint64_t kMaxTag = 4096;
 constexpr int64_t kLingerMs = 2000;
 constexpr size_t kLingerBytes = 64 * 1024;
 constexpr size_t kDrainBytes = 64 * 1024;
+constexpr int64_t kDrainMs = 5000;
 
 int64_t seconds_ms(int seconds) { return int64_t(seconds) * 1000; }
 
 }  // namespace
 
 struct GthreadWorker::Conn : DeadlineNode, Job {
-  enum class State { kHead, kBody, kRunning, kIdle, kLingering };
+  enum class State { kHead, kBody, kRunning, kDraining, kIdle, kLingering, kClosed };
 
   explicit Conn(GthreadWorker* w) : worker(w), io(8 * 1024) {}
   void run() override { worker->run_request(this); }
@@ -111,10 +112,17 @@ void GthreadWorker::set_accepting(bool on) {
 
 void GthreadWorker::watch(Conn* c, uint32_t events) {
   if (c->events == events) return;
-  epoll_event ev{};
-  ev.events = events;
-  ev.data.ptr = c;
-  epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, c->io.fd(), &ev);
+  // A connection the app owns is taken out of epoll altogether: EPOLLHUP and
+  // EPOLLERR are reported even with no events asked for, and would spin the
+  // loop while the app runs.
+  if (events == 0) {
+    epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, c->io.fd(), nullptr);
+  } else {
+    epoll_event ev{};
+    ev.events = events;
+    ev.data.ptr = c;
+    epoll_ctl(epoll_.get(), c->events == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, c->io.fd(), &ev);
+  }
   c->events = events;
 }
 
@@ -127,6 +135,7 @@ int GthreadWorker::run() {
   while (true) {
     heartbeat_.beat(slot_);
     if (WorkerSignals::take_reopen()) log::LogFile::reopen_all();
+    if (WorkerSignals::quick_exit_signal()) break;  // INT, QUIT, ABRT: no draining
     if (alive_ && !WorkerSignals::alive()) begin_shutdown(nullptr);
     if (alive_ && options_.max_requests > 0 && served_ >= options_.max_requests) {
       begin_shutdown("Autorestarting worker after current request.");
@@ -136,8 +145,8 @@ int GthreadWorker::run() {
       break;
     }
     int64_t now = sys::monotonic_ms();
-    if (!alive_ && (running_ == 0 || now >= shutdown_deadline_ms_)) break;
-    if (alive_ && !accepting_ && open_ < cap) set_accepting(true);
+    if (!alive_ && ((running_ == 0 && reading_.empty()) || now >= shutdown_deadline_ms_)) break;
+    if (alive_ && !retiring_ && !accepting_ && open_ < cap) set_accepting(true);
 
     int n = ::epoll_wait(epoll_.get(), events, 256, next_timeout_ms(now));
     if (n < 0 && errno != EINTR) {
@@ -151,7 +160,7 @@ int GthreadWorker::run() {
       } else if (tag == kCompletionTag) {
         collect_completed();
       } else if (tag >= kListenerTag && tag < kMaxTag) {
-        if (alive_) accept_ready(listeners_[tag - kListenerTag]);
+        if (alive_ && !retiring_) accept_ready(listeners_[tag - kListenerTag]);
       } else {
         on_readable(static_cast<Conn*>(events[i].data.ptr));
       }
@@ -219,11 +228,18 @@ void GthreadWorker::on_readable(Conn* c) {
     drain_linger(c);
     return;
   }
-  if (c->state == Conn::State::kRunning) return;  // not watched; a stale event
+  // A stale event from this epoll batch: the connection was handed to the
+  // app or closed (and maybe reused) while an earlier event was handled.
+  if (c->state == Conn::State::kRunning || c->state == Conn::State::kClosed) return;
   if (c->state == Conn::State::kIdle) {
     c->state = Conn::State::kHead;
     reading_.push_back(c, sys::monotonic_ms() + seconds_ms(options_.header_timeout_seconds));
   }
+  if (c->state == Conn::State::kDraining) {
+    drain(c);
+    return;
+  }
+  const char* before = c->io.data();
   ssize_t n = c->io.read_more();
   if (n < 0) {
     if (errno == EAGAIN) return;
@@ -244,6 +260,18 @@ void GthreadWorker::on_readable(Conn* c) {
     }
     return;
   }
+  if (c->state == Conn::State::kHead && c->io.data() != before) {
+    c->request.reset();  // a partial parse holds views into the old buffer
+  }
+  if (c->state == Conn::State::kBody && c->io.data() != before) {
+    // The buffer grew for the body and moved: the head's views must point
+    // into the new one. Parsing the same bytes again gives the same request.
+    http::PeerContext context = peer_context(c);
+    c->request.reset();
+    (void)http::parse_request_head(options_.parser, context, c->io.data(), c->io.head_end(),
+                                   &c->request);
+    if (!c->first_request) c->request.proxy = c->proxy;
+  }
   if (c->state == Conn::State::kBody) {
     // Body bytes are arriving: the bound is per read, not for the whole body.
     reading_.push_back(c, sys::monotonic_ms() + seconds_ms(std::max(options_.header_timeout_seconds,
@@ -252,13 +280,18 @@ void GthreadWorker::on_readable(Conn* c) {
   advance(c);
 }
 
+http::PeerContext GthreadWorker::peer_context(const Conn* c) const {
+  const PeerAddress& peer = c->io.peer();
+  http::PeerContext context;
+  context.first_on_connection = c->first_request;
+  context.forwarder_trusted = peer.is_unix || options_.forwarded_allow.contains(peer.addr);
+  context.proxy_trusted = peer.is_unix || options_.proxy_allow.contains(peer.addr);
+  return context;
+}
+
 void GthreadWorker::advance(Conn* c) {
   if (c->state == Conn::State::kHead) {
-    const PeerAddress& peer = c->io.peer();
-    http::PeerContext context;
-    context.first_on_connection = c->first_request;
-    context.forwarder_trusted = peer.is_unix || options_.forwarded_allow.contains(peer.addr);
-    context.proxy_trusted = peer.is_unix || options_.proxy_allow.contains(peer.addr);
+    http::PeerContext context = peer_context(c);
     auto result = http::parse_request_head(options_.parser, context, c->io.data(), c->io.end(),
                                            &c->request);
     if (result.status == http::ParseResult::kIncomplete) return;
@@ -315,8 +348,13 @@ void GthreadWorker::dispatch(Conn* c) {
       options_.max_requests > 0 && served_ + int64_t(running_) >= options_.max_requests;
   c->keep_alive = alive_ && options_.keepalive_seconds > 0 && !c->request.must_close &&
                   idle_.size() < max_keepalived && !last_before_recycle;
+  if (last_before_recycle) {
+    retiring_ = true;
+    set_accepting(false);  // new connections go to the other workers
+  }
   c->response.reset(&c->io, c->request.method == "HEAD", c->request.version_major,
                     c->request.version_minor, c->keep_alive);
+  c->response.set_keep_alive_checks(&c->body, kDrainBytes, &alive_);
   if (pool_) {
     pool_->submit(c);
   } else {
@@ -355,26 +393,53 @@ void GthreadWorker::collect_completed() {
 void GthreadWorker::complete(Conn* c) {
   --running_;
   ++served_;
-  bool reuse = c->usable && c->keep_alive && !c->response.must_close() && alive_;
-  if (!c->usable) {
-    close_conn(c);
-    return;
-  }
-  // Drain what the app left of the body, within a bound, without blocking.
-  size_t drained = 0;
-  while (reuse && !c->body.complete() && drained < kDrainBytes) {
-    auto bytes = c->body.peek();
-    if (!bytes || bytes->empty()) break;
-    drained += bytes->size();
-    c->body.consume(bytes->size());
-  }
-  reuse = reuse && c->body.wire_complete() && !c->body.saw_eof();
+  // Reuse needs a response that went out through the writer and said
+  // keep-alive (an error page or a failed write says close).
+  bool reuse = c->usable && c->keep_alive && c->response.headers_sent() &&
+               !c->response.must_close() && alive_;
   if (!reuse) {
+    if (!c->usable) {
+      close_conn(c);
+      return;
+    }
     bool unread = !c->body.wire_complete() || c->io.pos() < c->io.end();
     if (unread) start_linger(c);
     else close_conn(c);
     return;
   }
+  if (c->body.wire_complete()) {
+    keep_alive(c);
+    return;
+  }
+  // The app left some of the body unread; the response promised keep-alive,
+  // so it fits in the drain bound (ResponseWriter checked). Discard it as it
+  // arrives, without blocking the loop.
+  c->state = Conn::State::kDraining;
+  watch(c, EPOLLIN);
+  reading_.push_back(c, sys::monotonic_ms() + kDrainMs);
+  drain(c);
+}
+
+void GthreadWorker::drain(Conn* c) {
+  while (!c->body.wire_complete()) {
+    auto bytes = c->body.peek();  // never blocks here: wait mode is off
+    if (!bytes) {
+      if (errno == EAGAIN) return;  // more later
+      close_conn(c);
+      return;
+    }
+    if (bytes->empty()) break;
+    c->body.consume(bytes->size());
+  }
+  if (c->body.saw_eof()) {
+    close_conn(c);
+    return;
+  }
+  keep_alive(c);
+}
+
+void GthreadWorker::keep_alive(Conn* c) {
+  unlink(c);
   c->io.start_next_request();
   c->request.reset();
   c->first_request = false;
@@ -428,7 +493,7 @@ void GthreadWorker::close_conn(Conn* c) {
   unlink(c);
   c->io.close(false);  // closing the fd also removes it from epoll
   c->events = 0;
-  c->state = Conn::State::kHead;
+  c->state = Conn::State::kClosed;
   --open_;
   free_.push_back(c);
 }
@@ -455,10 +520,11 @@ void GthreadWorker::begin_shutdown(const char* why) {
   alive_ = false;
   set_accepting(false);
   shutdown_deadline_ms_ = sys::monotonic_ms() + seconds_ms(options_.graceful_timeout_seconds);
-  // Idle connections and requests not yet handed to the app go now; the
-  // ones the app is running finish.
+  // Idle connections go now. Requests already arriving are served (their
+  // responses say close), within their head bound and the graceful timeout,
+  // like the ones the app is running: a client that connected before the
+  // stop does not lose its request.
   while (!idle_.empty()) close_conn(static_cast<Conn*>(idle_.front()));
-  while (!reading_.empty()) close_conn(static_cast<Conn*>(reading_.front()));
 }
 
 }  // namespace qilin::worker

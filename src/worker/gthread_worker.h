@@ -15,10 +15,12 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <vector>
 
+#include "http/request_parser.h"
 #include "log/error_log.h"
 #include "log/log_file.h"
 #include "sys/fd.h"
@@ -47,9 +49,13 @@ class GthreadWorker {
   // Advances a connection through head and body reading with what is
   // buffered; dispatches, rejects, or waits for more input.
   void advance(Conn* c);
+  http::PeerContext peer_context(const Conn* c) const;
   void dispatch(Conn* c);
   void run_request(Conn* c);  // on an application thread, or the loop with threads == 1
   void complete(Conn* c);     // back on the loop after the application
+  // Reads and discards the rest of an unread body, then keeps the connection.
+  void drain(Conn* c);
+  void keep_alive(Conn* c);   // ready for the next request on `c`
   void collect_completed();
   void reject(Conn* c, http::ErrorKind kind, const std::string& detail);
   void start_linger(Conn* c);
@@ -79,10 +85,11 @@ class GthreadWorker {
   size_t open_ = 0;
   size_t running_ = 0;
   bool accepting_ = false;
-  bool alive_ = true;
+  bool retiring_ = false;  // the max_requests-th request is in: accept no more
+  std::atomic<bool> alive_{true};  // read by application threads for keep-alive
   int64_t shutdown_deadline_ms_ = 0;
   int64_t served_ = 0;
-  DeadlineList reading_;    // waiting for a request head (or body bytes)
+  DeadlineList reading_;    // waiting for a request head, body bytes, or a drain
   DeadlineList idle_;       // kept alive between requests
   DeadlineList lingering_;  // half-closed, draining before close
 };

@@ -75,12 +75,21 @@ void ResponseWriter::reset(Connection* conn, bool head_request, int version_majo
   version_major_ = version_major;
   version_minor_ = version_minor;
   keep_alive_ = keep_alive;
+  request_body_ = nullptr;
+  server_alive_ = nullptr;
   started_ = headers_sent_ = chunked_ = must_close_ = finished_ = false;
   status_code_ = 0;
   status_.clear();
   header_block_.clear();
   content_length_ = -1;
   body_sent_ = 0;
+}
+
+void ResponseWriter::set_keep_alive_checks(const BodyReader* request_body, uint64_t drain_limit,
+                                           const std::atomic<bool>* server_alive) {
+  request_body_ = request_body;
+  drain_limit_ = drain_limit;
+  server_alive_ = server_alive;
 }
 
 Status ResponseWriter::begin(std::string_view status) {
@@ -149,6 +158,10 @@ void ResponseWriter::build_head() {
   head_.append("Date: ");
   head_.append(http_date_now());
   head_.append("\r\n");
+  if (keep_alive_ && ((request_body_ && !request_body_->can_drain_within(drain_limit_)) ||
+                      (server_alive_ && !server_alive_->load(std::memory_order_relaxed)))) {
+    must_close_ = true;
+  }
   bool close = !keep_alive_ || must_close_;
   head_.append(close ? "Connection: close\r\n" : "Connection: keep-alive\r\n");
   if (chunked_) head_.append("Transfer-Encoding: chunked\r\n");
@@ -248,6 +261,11 @@ Status ResponseWriter::write_file(int file_fd, int64_t offset, uint64_t count, b
 
 Status ResponseWriter::finish() {
   if (!started_) return Status::error("the application did not call start_response()");
+  // A body shorter than its Content-Length leaves the client's framing
+  // broken: the connection cannot carry another response.
+  if (content_length_ >= 0 && body_allowed() && body_sent_ < uint64_t(content_length_)) {
+    must_close_ = true;
+  }
   if (finished_) return Status::ok();
   finished_ = true;
   if (!headers_sent_ || chunked_) return send({}, true);

@@ -8,11 +8,13 @@
 // name) is refused. One per connection; not thread-safe.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "core/result.h"
+#include "worker/body_reader.h"
 #include "worker/connection.h"
 
 namespace qilin::worker {
@@ -27,6 +29,13 @@ class ResponseWriter {
   // afterwards (false for the sync worker: every response says close).
   void reset(Connection* conn, bool head_request, int version_major, int version_minor,
              bool keep_alive);
+  // Keep-alive conditions that can change while the application runs, read
+  // when the head is built: the request body must be drainable within
+  // `drain_limit` (so the connection can be reused), and `server_alive`
+  // must still be true (a worker told to stop closes after this response).
+  // Either may be null. Cleared by reset().
+  void set_keep_alive_checks(const BodyReader* request_body, uint64_t drain_limit,
+                             const std::atomic<bool>* server_alive);
 
   // Starts the response. `status` is the full status text ("200 OK").
   // Refuses a malformed status. May be called again before headers are sent
@@ -65,6 +74,9 @@ class ResponseWriter {
   bool head_request_ = false;
   int version_major_ = 1, version_minor_ = 1;
   bool keep_alive_ = false;
+  const BodyReader* request_body_ = nullptr;
+  uint64_t drain_limit_ = 0;
+  const std::atomic<bool>* server_alive_ = nullptr;
 
   bool started_ = false;
   bool headers_sent_ = false;

@@ -97,7 +97,9 @@ bool SyncWorker::read_head(http::Request& request) {
       reject(result.error, result.detail);
       return false;
     }
+    const char* before = conn_.data();
     ssize_t n = conn_.read_more();
+    if (conn_.data() != before) request.reset();  // a partial parse points into the old buffer
     if (n > 0) continue;
     if (n < 0 && errno == ENOBUFS) {
       reject(http::ErrorKind::kLimitRequestHeaders, "max buffer headers");

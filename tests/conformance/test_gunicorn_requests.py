@@ -430,22 +430,11 @@ def check_invalid(srv, case):
         assert new_calls == [], f"the app was called: {new_calls}"
 
 
-# Cases qilin's gthread worker is known to get wrong (strict xfails there).
-GTHREAD_BUGS = {
-    ("valid", "099"): (
-        "qilin bug: its 17914-byte Content-Length body grows the gthread read "
-        "buffer, which leaves the request head's views dangling: REQUEST_METHOD "
-        "arrives as garbage"),
-}
-
-
 @pytest.mark.parametrize("kind,name", all_cases())
-def test_corpus_case(corpus_server, kind, name, worker_kind, request):
+def test_corpus_case(corpus_server, kind, name):
     if kind is None:
         pytest.skip(f"conformance corpus not found at {CORPUS} "
                     "(it sits beside the repository in CI)")
-    if worker_kind == "gthread" and (kind, name) in GTHREAD_BUGS:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=GTHREAD_BUGS[(kind, name)]))
     case = Case(kind, name).load()
     srv = corpus_server(case.flags)
     if kind == "valid":
