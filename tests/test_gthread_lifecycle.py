@@ -8,6 +8,8 @@ import signal
 import threading
 import time
 
+import pytest
+
 from conftest import wait_until
 from gthread_support import APP, Client, connection_refused_or_unserved, req
 
@@ -20,6 +22,8 @@ def wait_started(srv, raw_uri, timeout=10):
 
 # ---------------------------------------------------------------- TERM
 
+@pytest.mark.gunicorn20_differs(
+    'gunicorn 20.1 leaves idle keep-alive connections open until the worker exits')
 def test_term_finishes_in_flight_closes_idle_and_refuses_new(start_server):
     srv = start_server(APP, ["-k", "gthread", "--threads", "4", "--keep-alive", "30",
                              "--graceful-timeout", "15"])
@@ -48,6 +52,8 @@ def test_term_finishes_in_flight_closes_idle_and_refuses_new(start_server):
     assert len([e for e in srv.records() if e["event"] == "done"]) == 1
 
 
+@pytest.mark.gunicorn20_differs(
+    'gunicorn 20.1 says keep-alive on a response written after TERM')
 def test_term_in_flight_response_says_close(start_server):
     srv = start_server(APP, ["-k", "gthread", "--threads", "4", "--keep-alive", "30",
                              "--graceful-timeout", "15"])
@@ -100,6 +106,8 @@ def test_heartbeat_keeps_beating_while_an_app_thread_is_busy(start_server):
     assert "WORKER TIMEOUT" not in srv.log()
 
 
+@pytest.mark.gunicorn20_differs(
+    "gunicorn's gthread runs the app on a pool thread even with --threads 1, so its heartbeat goes on")
 def test_loop_stuck_in_the_app_is_aborted(start_server):
     """The control for the test above: with --threads 1 the app runs on the
     loop thread, so a 5 s request stops the heartbeat and -t 2 aborts it."""

@@ -32,6 +32,8 @@ def no_bytes_within(client, seconds):
 
 # ---------------------------------------------------------------- connection caps
 
+@pytest.mark.gunicorn20_differs(
+    "gunicorn's gthread reads requests on its pool threads: a slow or partial request holds one")
 def test_connection_cap_pauses_accept_until_one_closes(start_server):
     srv = start_server(APP, ["-k", "gthread", "--threads", "1",
                              "--worker-connections", "5", "--keep-alive", "30"])
@@ -85,6 +87,8 @@ def test_idle_keep_alive_connections_are_capped(start_server):
 
 # ---------------------------------------------------------------- slow clients
 
+@pytest.mark.gunicorn20_differs(
+    "gunicorn's gthread reads requests on its pool threads: a slow or partial request holds one")
 def test_slow_senders_do_not_hold_the_only_thread(start_server):
     srv = start_server(APP, ["-k", "gthread", "--threads", "1", "--keep-alive", "30"])
     slow = []
@@ -122,6 +126,8 @@ def test_slow_senders_do_not_hold_the_only_thread(start_server):
             s.close()
 
 
+@pytest.mark.gunicorn20_differs(
+    "gunicorn calls the app once the head is in and reads the body on the app's thread")
 @pytest.mark.parametrize("length", [6000, 500_000])
 def test_slow_body_is_served_once_complete(start_server, length):
     srv = start_server(APP, ["-k", "gthread", "--threads", "1"])
@@ -139,6 +145,8 @@ def test_slow_body_is_served_once_complete(start_server, length):
     assert r.status == 200 and r.body == b"ok POST /slowbody\n"
 
 
+@pytest.mark.gunicorn20_differs(
+    "gunicorn's gthread reads requests on its pool threads: a slow or partial request holds one")
 def test_many_trickling_connections(start_server):
     """200 connections trickling header bytes (bounded slow loris) while a
     normal client keeps getting answers from the one worker."""
@@ -170,6 +178,8 @@ def test_many_trickling_connections(start_server):
             s.close()
 
 
+@pytest.mark.gunicorn20_differs(
+    "gunicorn's gthread reads requests on its pool threads: a slow or partial request holds one")
 def test_request_head_bound(start_server):
     """Within the 10 s head bound nothing happens to slow heads; after it,
     a connection that sent part of a head gets 408 and is closed, a silent

@@ -443,9 +443,14 @@ def test_worker_int_that_raises_is_logged_and_the_worker_replaced(start_server):
     srv = start_server("hello:app", HOOKS_CONF + ["-w", "1"],
                        env={"QILIN_TEST_HOOK_RAISE": "worker_int"})
     (old,) = srv.workers()
+    # The worker's signal handling is in place once it has booted.
+    wait_until(lambda: [e for e in hooks(srv, "post_worker_init") if e["pid"] == old], 15,
+               message="the worker to boot")
     os.kill(old, signal.SIGINT)
     wait_hooks(srv, "child_exit")
     srv.wait_workers(lambda w: len(w) == 1 and old not in w, message="a replacement")
+    wait_until(lambda: "ValueError: boom in worker_int" in srv.log(), 10,
+               message="the worker_int traceback")
     log = srv.log()
     assert "Traceback" in log and "ValueError: boom in worker_int" in log
     assert [e["hook"] for e in hooks(srv) if e["pid"] == old][-2:] == ["worker_int", "worker_exit"]
