@@ -5,7 +5,7 @@
 #
 #   bench/run.sh                       # close + ka modes, 3 rounds, qilin vs gunicorn sync
 #   MODES=close ROUNDS=5 bench/run.sh
-#   SERVERS='qilin-sync gunicorn-sync' bench/run.sh
+#   SERVERS='qilin-gthread1 qilin-gthread4 gunicorn-gthread4' MODES=ka bench/run.sh
 #
 # Needs wrk, taskset, curl and Debian's gunicorn (apt-get install wrk gunicorn).
 set -euo pipefail
@@ -24,6 +24,7 @@ command_for() {
     gunicorn-sync) echo "/usr/bin/python3 -m gunicorn -w 1 -k sync -b 127.0.0.1:$port --chdir $here app:app" ;;
     gunicorn-gthread4) echo "/usr/bin/python3 -m gunicorn -w 1 -k gthread --threads 4 -b 127.0.0.1:$port --chdir $here app:app" ;;
     qilin-gthread4) echo "$qilin -w 1 -k gthread --threads 4 -b 127.0.0.1:$port --chdir $here app:app" ;;
+    qilin-gthread1) echo "$qilin -w 1 -k gthread --threads 1 -b 127.0.0.1:$port --chdir $here app:app" ;;
     *) echo "unknown server $1" >&2; exit 2 ;;
   esac
 }
