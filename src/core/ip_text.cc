@@ -2,17 +2,9 @@
 
 #include <cstring>
 
+#include "core/strings.h"
+
 namespace qilin {
-namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-}  // namespace
 
 bool parse_ipv4(std::string_view text, uint8_t out[4]) {
   int octets = 0;

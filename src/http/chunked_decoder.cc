@@ -11,13 +11,6 @@ namespace {
 
 constexpr size_t kNpos = std::string_view::npos;
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 std::string terminator_detail(std::string_view seen) {
   return "Invalid chunk terminator is not '\\r\\n': " + py_bytes_repr(seen);
 }

@@ -1,18 +1,12 @@
 #include "http/uri.h"
 
 #include "core/ip_text.h"
+#include "core/strings.h"
 
 namespace qilin::http {
 namespace {
 
 constexpr size_t kNpos = std::string_view::npos;
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
