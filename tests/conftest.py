@@ -14,6 +14,13 @@ Fixtures:
                  the same one. Only for tests that leave the server as they
                  found it (no signals, no killed workers).
   run_server     run the binary to completion (for start-up failures).
+  worker_kind    "sync" or "gthread": in BOTH_KINDS_MODULES every test runs
+                 once per kind, and start_server/shared_server add that
+                 kind's arguments (QILIN_TEST_WORKER_KINDS narrows it).
+
+A server that keeps connections alive (gthread) is read response by
+response (ResponseStream, read_one_response) instead of until the close; a
+response that says Connection: close must still be followed by the close.
 """
 
 import hashlib

@@ -40,7 +40,8 @@ def test_k_gthread_with_8_threads_serves(start_server):
 
 
 @pytest.mark.gunicorn20_differs(
-    "gunicorn logs 'Using worker: threads' when sync is switched to threads; the brief asks for 'gthread'")
+    "gunicorn logs 'Using worker: threads' when sync becomes threaded; "
+    "issue 4's brief asks for 'gthread'")
 def test_threads_without_k_becomes_gthread(start_server):
     srv = start_server(APP, ["--threads", "4"])
     srv.wait_for_log(r"Using worker: gthread", timeout=5)

@@ -286,7 +286,7 @@ def test_error_500_says_close_and_closes(ka_server):
 
 
 @pytest.mark.gunicorn20_differs(
-    'gunicorn 20.1 keeps a connection whose response was shorter than its Content-Length')
+    "gunicorn 20.1 keeps a connection whose response was shorter than its Content-Length")
 def test_short_content_length_body_closes(ka_server):
     with Client(ka_server) as c:
         c.send(req("GET", "/short_cl"))

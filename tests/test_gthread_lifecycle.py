@@ -23,7 +23,7 @@ def wait_started(srv, raw_uri, timeout=10):
 # ---------------------------------------------------------------- TERM
 
 @pytest.mark.gunicorn20_differs(
-    'gunicorn 20.1 leaves idle keep-alive connections open until the worker exits')
+    "gunicorn 20.1 leaves idle keep-alive connections open until the worker exits")
 def test_term_finishes_in_flight_closes_idle_and_refuses_new(start_server):
     srv = start_server(APP, ["-k", "gthread", "--threads", "4", "--keep-alive", "30",
                              "--graceful-timeout", "15"])
@@ -53,7 +53,7 @@ def test_term_finishes_in_flight_closes_idle_and_refuses_new(start_server):
 
 
 @pytest.mark.gunicorn20_differs(
-    'gunicorn 20.1 says keep-alive on a response written after TERM')
+    "gunicorn 20.1 says keep-alive on a response written after TERM")
 def test_term_in_flight_response_says_close(start_server):
     srv = start_server(APP, ["-k", "gthread", "--threads", "4", "--keep-alive", "30",
                              "--graceful-timeout", "15"])
@@ -107,7 +107,8 @@ def test_heartbeat_keeps_beating_while_an_app_thread_is_busy(start_server):
 
 
 @pytest.mark.gunicorn20_differs(
-    "gunicorn's gthread runs the app on a pool thread even with --threads 1, so its heartbeat goes on")
+    "gunicorn's gthread runs the app on a pool thread even with --threads 1, "
+    "so its heartbeat goes on")
 def test_loop_stuck_in_the_app_is_aborted(start_server):
     """The control for the test above: with --threads 1 the app runs on the
     loop thread, so a 5 s request stops the heartbeat and -t 2 aborts it."""

@@ -87,7 +87,8 @@ def test_large_generator_to_a_slow_reader_arrives_whole(write_server, path, tota
 
 
 @pytest.mark.gunicorn20_differs(
-    'gunicorn writes with a blocking sendall and no bound: a client that stops reading holds a thread')
+    "gunicorn writes with a blocking sendall and no bound: a client that stops "
+    "reading holds a thread")
 def test_client_that_stops_reading_is_cut_off(write_server):
     srv = write_server
     pids = srv.workers()
