@@ -620,6 +620,7 @@ std::vector<Setting> make_table() {
        .action = A::kStoreTrue,
        .validate = validate_bool,
        .default_value = flag(false),
+       .support = kYes,
        .help = "Send the processes' stdout and stderr into the error log file.",
        .doc = "Redirect standard output and standard error of the master and workers into "
               "the `errorlog` file (only when it is a file)."},

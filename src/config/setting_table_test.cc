@@ -248,7 +248,7 @@ TEST(SettingTable, SupportedSettingsAreTheImplementedOnes) {
       "max_requests_jitter", "worker_connections", "timeout", "graceful_timeout", "keepalive", "limit_request_line",
       "limit_request_fields", "limit_request_field_size", "check_config", "print_config",
       "preload_app", "sendfile", "reuse_port", "chdir", "raw_env", "pidfile", "pythonpath",
-      "errorlog", "loglevel", "proc_name", "daemon", "user", "group", "initgroups",
+      "errorlog", "loglevel", "capture_output", "proc_name", "daemon", "user", "group", "initgroups",
       "enable_stdio_inheritance", "accesslog", "access_log_format", "proxy_protocol", "proxy_allow_ips", "forwarded_allow_ips",
       "secure_scheme_headers", "forwarder_headers", "header_map", "strip_header_spaces",
       "permit_obsolete_folding", "permit_unconventional_http_method",

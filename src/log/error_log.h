@@ -29,6 +29,12 @@ class ErrorLog {
   Status open(const std::string& target, Level level);
   // Reopens the file (after a logrotate rename); no-op for stderr.
   Status reopen();
+  // --capture-output: stdout and stderr (of the app, and of C extensions)
+  // go to the error log file; no-op when the error log is stderr.
+  Status capture_output() {
+    Status s = file_.capture_into(1);
+    return s ? file_.capture_into(2) : s;
+  }
   int fd() const { return file_.fd(); }
   Level level() const { return level_; }
   bool enabled(Level level) const { return level >= level_; }

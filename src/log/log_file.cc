@@ -65,6 +65,16 @@ Status LogFile::reopen() {
   // dup3 keeps the fd number, so nothing that captured it goes stale.
   ::dup3(fd, fd_, O_CLOEXEC);
   ::close(fd);
+  for (int target : captured_) ::dup2(fd_, target);
+  return Status::ok();
+}
+
+Status LogFile::capture_into(int target_fd) {
+  if (path_.empty()) return Status::ok();
+  if (::dup2(fd_, target_fd) < 0) {
+    return Status::error("cannot capture fd " + std::to_string(target_fd) + ": " + std::strerror(errno));
+  }
+  captured_.push_back(target_fd);
   return Status::ok();
 }
 

@@ -6,6 +6,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/result.h"
 
@@ -23,6 +24,10 @@ class LogFile {
   Status reopen();
   int fd() const { return fd_; }
 
+  // Makes `target_fd` (1 or 2: --capture-output) write to this file too,
+  // now and after every reopen. No-op for a standard stream.
+  Status capture_into(int target_fd);
+
   // Reopens every LogFile of this process that writes to a path (USR1:
   // "reopen every log file"). Returns the first failure.
   static Status reopen_all();
@@ -34,6 +39,7 @@ class LogFile {
   int std_fd_;
   bool owns_fd_ = false;
   std::string path_;
+  std::vector<int> captured_;  // fds dup'ed onto this file
 };
 
 }  // namespace qilin::log

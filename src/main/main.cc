@@ -92,6 +92,10 @@ int main(int argc, char** argv) {
   if (Status s = error_log.open(cfg.is_none("errorlog") ? "-" : cfg.string("errorlog"), *level); !s) {
     return fail(config::kExitConfigError, s.message());
   }
+  if (cfg.boolean("capture_output")) {
+    python::flush_std_streams();
+    if (Status s = error_log.capture_output(); !s) return fail(config::kExitConfigError, "Error: " + s.message());
+  }
   log::AccessLog access_log;
   if (Status s = access_log.open(cfg.is_none("accesslog") ? "" : cfg.string("accesslog"),
                                  cfg.string("access_log_format"));

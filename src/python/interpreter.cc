@@ -222,6 +222,14 @@ Status daemonize(bool keep_stdio) {
   return Status::ok();
 }
 
+void flush_std_streams() {
+  for (const char* name : {"stdout", "stderr"}) {
+    PyObject* stream = PySys_GetObject(name);  // borrowed
+    if (stream && stream != Py_None) PyRef::steal(PyObject_CallMethod(stream, "flush", nullptr));
+  }
+  PyErr_Clear();
+}
+
 void run_atexit_handlers() {
   PyRef mod = PyRef::steal(PyImport_ImportModule("atexit"));
   if (mod) PyRef::steal(PyObject_CallMethod(mod.get(), "_run_exitfuncs", nullptr));

@@ -43,6 +43,9 @@ int positional_arity(PyObject* callable);
 // --enable-stdio-inheritance). Keeps CPython consistent across the forks.
 Status daemonize(bool keep_stdio);
 
+// Flushes sys.stdout and sys.stderr (before their fds are redirected).
+void flush_std_streams();
+
 // Runs the atexit handlers (a worker exits with _exit(), skipping finalization).
 void run_atexit_handlers();
 
