@@ -10,6 +10,7 @@ packages=(
   python3-django             # the Django app-loading test
   gunicorn                   # the oracle some tests compare with (test_hooks.py)
   curl                       # tests and the README's example
+  strace                     # the sendfile tests watch the worker's syscalls
 )
 missing=()
 for p in "${packages[@]}"; do
