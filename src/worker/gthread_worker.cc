@@ -339,7 +339,10 @@ void GthreadWorker::dispatch(Conn* c) {
   unlink(c);
   c->state = Conn::State::kRunning;
   ++running_;
-  watch(c, 0);
+  // An application thread owns the connection now: the loop stops watching
+  // it. With threads == 1 the loop itself runs the app and sees no events
+  // meanwhile, so the two epoll_ctl calls per request are saved.
+  if (pool_) watch(c, 0);
   const size_t max_keepalived =
       size_t(std::max(0, options_.worker_connections - options_.threads));
   // The last request before a max_requests recycle says "close", so no
