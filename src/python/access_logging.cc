@@ -4,6 +4,7 @@
 
 #include "core/strings.h"
 #include "http/uri.h"
+#include "python/interpreter.h"
 #include "python/wsgi_streams.h"
 
 namespace qilin::python {
@@ -77,13 +78,7 @@ void log_access(const log::AccessLog& access_log, const worker::Exchange& ex, Py
         std::string_view k, v;
         if (!latin1_view(key, &k) || !iequals(k, lower)) continue;
         if (latin1_view(value, &v)) return std::string(v);
-        PyRef text = PyRef::steal(PyObject_Str(value));
-        const char* s = text ? PyUnicode_AsUTF8(text.get()) : nullptr;
-        if (!s) {
-          PyErr_Clear();
-          return std::nullopt;
-        }
-        return std::string(s);
+        return str_of(value);
       }
       return std::nullopt;
     };

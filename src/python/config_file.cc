@@ -14,15 +14,7 @@ namespace qilin::python {
 
 namespace {
 
-std::string repr(PyObject* o) {
-  PyRef r = PyRef::steal(PyObject_Repr(o));
-  const char* s = r ? PyUnicode_AsUTF8(r.get()) : nullptr;
-  if (!s) {
-    PyErr_Clear();
-    return "<unprintable>";
-  }
-  return s;
-}
+
 
 Result<std::string> utf8(PyObject* o) {
   const char* s = PyUnicode_AsUTF8(o);
@@ -37,7 +29,7 @@ Result<std::string> utf8(PyObject* o) {
 // is imported (the module from sys.path) and the object taken from it.
 Result<PyRef> import_hook(const config::Setting& row, PyObject* text) {
   auto fail = [&](const std::string& why) {
-    return Result<PyRef>::error("Invalid value for " + std::string(row.name) + ": " + repr(text) + " (" + why + ")");
+    return Result<PyRef>::error("Invalid value for " + std::string(row.name) + ": " + repr_of(text) + " (" + why + ")");
   };
   auto spec = utf8(text);
   if (!spec) return fail(spec.message());
@@ -66,7 +58,7 @@ Result<PyRef> import_hook(const config::Setting& row, PyObject* text) {
 Result<config::Value> to_value(const config::Setting& row, PyObject* o) {
   using config::ValueType;
   auto bad = [&]() {
-    return Result<config::Value>::error("Invalid value for " + std::string(row.name) + ": " + repr(o));
+    return Result<config::Value>::error("Invalid value for " + std::string(row.name) + ": " + repr_of(o));
   };
   if (o == Py_None) return config::Value(std::monostate{});
   switch (row.type) {
@@ -79,12 +71,12 @@ Result<config::Value> to_value(const config::Setting& row, PyObject* o) {
         o = imported.get();
       }
       if (!PyCallable_Check(o)) {
-        return Result<config::Value>::error("Value for " + std::string(row.name) + " must be callable: " + repr(o));
+        return Result<config::Value>::error("Value for " + std::string(row.name) + " must be callable: " + repr_of(o));
       }
       int n = python::positional_arity(o);  // gunicorn's util.get_arity
       if (n >= 0 && (n < row.arity.first || n > row.arity.second)) {
         return Result<config::Value>::error("Value for " + std::string(row.name) + " must have an arity of: " +
-                                            std::to_string(row.arity.first) + ": " + repr(o));
+                                            std::to_string(row.arity.first) + ": " + repr_of(o));
       }
       return config::Value(config::PyHandle{Py_NewRef(o)});
     }
@@ -290,13 +282,7 @@ std::string format_handle(config::PyHandle handle) {
     if (text) return "<" + std::string(text) + "()>";
     PyErr_Clear();
   }
-  PyRef str = PyRef::steal(PyObject_Str(object));
-  const char* text = str ? PyUnicode_AsUTF8(str.get()) : nullptr;
-  if (!text) {
-    PyErr_Clear();
-    return "<unprintable>";
-  }
-  return text;
+  return str_of(object);
 }
 
 }  // namespace qilin::python

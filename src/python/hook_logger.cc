@@ -26,22 +26,6 @@ log::Level level_of(long number) {
   return log::Level::kDebug;
 }
 
-std::string utf8_of(PyObject* s) {
-  Py_ssize_t n = 0;
-  const char* p = s ? PyUnicode_AsUTF8AndSize(s, &n) : nullptr;
-  if (!p) {
-    PyErr_Clear();
-    PyRef bytes =
-        s ? PyRef::steal(PyUnicode_AsEncodedString(s, "utf-8", "backslashreplace")) : PyRef();
-    if (!bytes) {
-      PyErr_Clear();
-      return "<unprintable>";
-    }
-    return std::string(PyBytes_AS_STRING(bytes.get()), size_t(PyBytes_GET_SIZE(bytes.get())));
-  }
-  return std::string(p, size_t(n));
-}
-
 // str(msg) % args, as logging.LogRecord.getMessage does; a message that
 // cannot be formatted is logged with its arguments appended.
 std::string render(PyObject* msg, PyObject* args) {
@@ -50,17 +34,16 @@ std::string render(PyObject* msg, PyObject* args) {
     PyErr_Clear();
     return "<unprintable message>";
   }
-  if (PyTuple_GET_SIZE(args) == 0) return utf8_of(text.get());
+  if (PyTuple_GET_SIZE(args) == 0) return text_of(text.get());
   PyObject* values = args;
   if (PyTuple_GET_SIZE(args) == 1 && PyDict_Check(PyTuple_GET_ITEM(args, 0)) &&
       PyDict_GET_SIZE(PyTuple_GET_ITEM(args, 0)) > 0) {
     values = PyTuple_GET_ITEM(args, 0);
   }
   PyRef formatted = PyRef::steal(PyUnicode_Format(text.get(), values));
-  if (formatted) return utf8_of(formatted.get());
+  if (formatted) return text_of(formatted.get());
   PyErr_Clear();
-  PyRef r = PyRef::steal(PyObject_Repr(args));
-  return utf8_of(text.get()) + " " + (r ? utf8_of(r.get()) : "");
+  return text_of(text.get()) + " " + repr_of(args);
 }
 
 // The traceback that exc_info asks for, or "".

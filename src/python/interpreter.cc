@@ -108,6 +108,37 @@ Status prepend_sys_path(const std::string& dir) {
   return Status::ok();
 }
 
+std::string text_of(PyObject* s) {
+  Py_ssize_t n = 0;
+  const char* p = s ? PyUnicode_AsUTF8AndSize(s, &n) : nullptr;
+  if (p) return std::string(p, size_t(n));
+  PyErr_Clear();
+  PyRef bytes = s ? PyRef::steal(PyUnicode_AsEncodedString(s, "utf-8", "backslashreplace")) : PyRef();
+  if (!bytes) {
+    PyErr_Clear();
+    return "<unprintable>";
+  }
+  return std::string(PyBytes_AS_STRING(bytes.get()), size_t(PyBytes_GET_SIZE(bytes.get())));
+}
+
+std::string str_of(PyObject* object) {
+  PyRef text = PyRef::steal(PyObject_Str(object));
+  if (!text) {
+    PyErr_Clear();
+    return "<unprintable>";
+  }
+  return text_of(text.get());
+}
+
+std::string repr_of(PyObject* object) {
+  PyRef text = PyRef::steal(PyObject_Repr(object));
+  if (!text) {
+    PyErr_Clear();
+    return "<unprintable>";
+  }
+  return text_of(text.get());
+}
+
 std::string take_traceback() {
   PyObject *type, *value, *tb;
   PyErr_Fetch(&type, &value, &tb);

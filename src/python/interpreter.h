@@ -25,6 +25,13 @@ Status set_environment_variable(const std::string& key, const std::string& value
 // Inserts `dir` at the front of sys.path (no-op when already first).
 Status prepend_sys_path(const std::string& dir);
 
+// Python text as UTF-8 (lone surrogates backslash-escaped), and str() and
+// repr() of any object; "<unprintable>" when Python cannot produce one. They
+// never leave an exception set.
+std::string text_of(PyObject* str);
+std::string str_of(PyObject* object);
+std::string repr_of(PyObject* object);
+
 // Takes the pending Python exception and returns its formatted traceback
 // ("Traceback (most recent call last): ...\nValueError: x"), clearing it.
 std::string take_traceback();
