@@ -14,8 +14,6 @@ namespace qilin::python {
 
 namespace {
 
-
-
 Result<std::string> utf8(PyObject* o) {
   const char* s = PyUnicode_AsUTF8(o);
   if (!s) {
