@@ -51,6 +51,7 @@ struct GthreadWorker::Conn : DeadlineNode, Job {
   ResponseWriter response;
   http::Request request;
   http::ProxyInfo proxy;  // from the first request's PROXY header, for the later ones
+  http::PeerContext trust;  // what the peer may send, decided once at accept
   State state = State::kHead;
   uint32_t events = 0;     // what epoll watches now
   bool first_request = true;
@@ -207,6 +208,7 @@ void GthreadWorker::accept_ready(const sys::Listener& listener) {
       setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     }
     c->io.attach(fd, listener.is_unix() ? PeerAddress{"", -1, true} : peer_of(ss), &listener);
+    c->trust = options_.trust(c->io.peer());
     c->request.reset();
     c->proxy = http::ProxyInfo();
     c->state = Conn::State::kHead;
@@ -281,11 +283,8 @@ void GthreadWorker::on_readable(Conn* c) {
 }
 
 http::PeerContext GthreadWorker::peer_context(const Conn* c) const {
-  const PeerAddress& peer = c->io.peer();
-  http::PeerContext context;
+  http::PeerContext context = c->trust;
   context.first_on_connection = c->first_request;
-  context.forwarder_trusted = peer.is_unix || options_.forwarded_allow.contains(peer.addr);
-  context.proxy_trusted = peer.is_unix || options_.proxy_allow.contains(peer.addr);
   return context;
 }
 

@@ -82,11 +82,7 @@ void SyncWorker::reject(http::ErrorKind kind, const std::string& detail) {
 }
 
 bool SyncWorker::read_head(http::Request& request) {
-  const PeerAddress& peer = conn_.peer();
-  http::PeerContext context;
-  context.first_on_connection = true;
-  context.forwarder_trusted = peer.is_unix || options_.forwarded_allow.contains(peer.addr);
-  context.proxy_trusted = peer.is_unix || options_.proxy_allow.contains(peer.addr);
+  const http::PeerContext context = options_.trust(conn_.peer());
   while (true) {
     auto result = http::parse_request_head(options_.parser, context, conn_.data(), conn_.end(), &request);
     if (result.status == http::ParseResult::kComplete) {

@@ -8,6 +8,7 @@
 
 #include "http/request_parser.h"
 #include "sys/ip_allow_list.h"
+#include "worker/connection.h"
 
 namespace qilin::worker {
 
@@ -25,6 +26,15 @@ struct WorkerOptions {
   http::ParserOptions parser;
   sys::IpAllowList forwarded_allow;  // peers trusted for scheme/forwarder headers
   sys::IpAllowList proxy_allow;      // peers allowed to send a PROXY header
+
+  // What the parser may trust of `peer` (a unix-socket peer is trusted, as
+  // in gunicorn). Computed once per connection.
+  http::PeerContext trust(const PeerAddress& peer) const {
+    http::PeerContext context;
+    context.forwarder_trusted = peer.is_unix || forwarded_allow.contains(peer.addr);
+    context.proxy_trusted = peer.is_unix || proxy_allow.contains(peer.addr);
+    return context;
+  }
 };
 
 }  // namespace qilin::worker
