@@ -37,6 +37,9 @@ tmp_upload_dir umask user uwsgi_allow_ips when_ready worker_abort worker_class
 worker_connections worker_exit worker_int worker_tmp_dir workers wsgi_app
 """.split())
 
+# qilin's own settings, which gunicorn does not have.
+QILIN_SETTINGS = ["header_timeout"]
+
 PRINT_LINE_RE = re.compile(r"^([a-z0-9_]+) +=(?: (.*))?$")
 
 # argparse's error shape: the usage line, then "<prog>: error: ..."

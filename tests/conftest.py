@@ -775,7 +775,8 @@ WORKER_KINDS = [k.strip() for k in
                 os.environ.get("QILIN_TEST_WORKER_KINDS", "sync,gthread").split(",")
                 if k.strip()]
 BOTH_KINDS_MODULES = {"test_wsgi_environ", "test_wsgi_input", "test_wsgi_response",
-                      "test_disconnects", "test_validator", "test_gunicorn_requests"}
+                      "test_disconnects", "test_validator", "test_gunicorn_requests",
+                      "test_slow_clients"}
 
 
 def pytest_generate_tests(metafunc):

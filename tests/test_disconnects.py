@@ -37,10 +37,10 @@ def assert_still_serving(srv, pids):
     assert srv.workers() == pids
 
 
-# (Content-Length, bytes sent before the disconnect). gthread reads the
-# first MiB of a body before the app runs, so there the app can only be
-# reached mid-body with a larger one.
-MID_BODY = {"sync": (1_000_000, 1000), "gthread": (3_000_000, (1 << 20) + 1000)}
+# (Content-Length, bytes sent before the disconnect). Every worker kind reads
+# the first MiB of a body before the app runs, so the app can only be reached
+# mid-body with a larger one.
+MID_BODY = (3_000_000, (1 << 20) + 1000)
 
 
 @pytest.mark.parametrize("how", sorted(CLOSERS))
@@ -48,7 +48,7 @@ def test_disconnect_mid_request_body(shared_server, how, worker_kind):
     srv = shared_server("closetrack:app")
     pids = srv.workers()
     tag = "body-" + uuid.uuid4().hex[:8]
-    length, sent = MID_BODY[worker_kind]
+    length, sent = MID_BODY
     s = srv.connect()
     s.sendall(b"POST /read_body?%s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n"
               % (tag.encode(), length) + b"a" * sent)

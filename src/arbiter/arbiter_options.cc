@@ -46,6 +46,7 @@ Result<ArbiterOptions> arbiter_options_from(const config::Config& config) {
   w.threads = threads;
   w.worker_connections = int(config.integer("worker_connections"));
   w.keepalive_seconds = int(config.integer("keepalive"));
+  w.header_timeout_seconds = int(config.integer("header_timeout"));
   http::ParserOptions& p = w.parser;
   p.normalize_limits(config.integer("limit_request_line"), config.integer("limit_request_fields"),
                      config.integer("limit_request_field_size"));

@@ -85,7 +85,7 @@ TEST(CommandLine, PrefixesOfLongOptions) {
        "--worker-connections, --worker-tmp-dir"},
       {{"--past", "x"},
        "error: ambiguous option: --past could match --paste, --paster, --paste-global"},
-      {{"--he"}, "error: ambiguous option: --he could match --help, --header-map"},
+      {{"--he"}, "error: ambiguous option: --he could match --help, --header-timeout, --header-map"},
       {{"--limit-request-field", "10"},
        "error: ambiguous option: --limit-request-field could match --limit-request-fields, "
        "--limit-request-field_size"},

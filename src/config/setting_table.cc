@@ -266,6 +266,24 @@ std::vector<Setting> make_table() {
               "keep-alive off. Raise it behind a load balancer. The sync worker closes "
               "every connection after one request and ignores this."},
 
+      {.name = "header_timeout",
+       .section = S::kWorkerProcesses,
+       .flags = {"--header-timeout"},
+       .meta = "INT",
+       .type = T::kInt,
+       .arg_type = AT::kInt,
+       .validate = validate_pos_int,
+       .default_value = integer(10),
+       .support = kYes,
+       .qilin_only = true,
+       .help = "Seconds a client has to send a complete request head.",
+       .doc = "qilin's own setting (gunicorn has none). A connection whose request line and "
+              "headers have not all arrived this many seconds after it was accepted, or "
+              "after its previous response, is answered 408 when part of a head came, and "
+              "closed when nothing came. The worker reads heads in its event loop, so "
+              "clients that connect and send nothing, or trickle their headers, never hold "
+              "the application, in the sync worker as in gthread. 0 removes the bound."},
+
       // ---- Security -------------------------------------------------------
       {.name = "limit_request_line",
        .section = S::kSecurity,

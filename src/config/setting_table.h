@@ -1,5 +1,6 @@
 // THE settings table: one row per gunicorn 26 setting (119), in the order of
-// gunicorn's config.py. Everything about settings is made from these rows and
+// gunicorn's config.py, plus qilin's own settings (`qilin_only`), each next to
+// the gunicorn setting it belongs with. Everything about settings is made from these rows and
 // from nowhere else: the command-line parser, -h, GUNICORN_CMD_ARGS, the checks
 // the config-file reader applies, --print-config and docs/settings.md.
 //
@@ -111,6 +112,7 @@ struct Setting {
   std::string_view default_doc;      // how docs show the default; empty: default_value
   Support support = Support::kUnsupported;
   SupportLimit limit = nullptr;
+  bool qilin_only = false;  // qilin's own setting: gunicorn has no such name
   std::string_view help;  // one line, for -h
   std::string_view doc;   // a paragraph or two, for docs/settings.md
 

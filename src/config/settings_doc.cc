@@ -128,7 +128,8 @@ std::string settings_markdown() {
       out += "- Default: " + default_doc(row) + "\n";
       out += std::string("- qilin: ") +
              (row.support == Support::kSupported ? "supported" : "**not supported yet**") +
-             (row.limit != nullptr ? " (with limits, see below)" : "") + "\n\n";
+             (row.limit != nullptr ? " (with limits, see below)" : "") +
+             (row.qilin_only ? "; qilin's own setting, not in gunicorn" : "") + "\n\n";
       out += std::string(row.help) + "\n\n" + std::string(row.doc) + "\n";
     }
   }

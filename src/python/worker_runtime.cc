@@ -6,8 +6,7 @@
 #include "python/interpreter.h"
 #include "python/worker_interrupts.h"
 #include "python/wsgi_app.h"
-#include "worker/gthread_worker.h"
-#include "worker/sync_worker.h"
+#include "worker/loop_worker.h"
 
 namespace qilin::python {
 
@@ -69,12 +68,7 @@ int PythonRuntime::serve(const arbiter::WorkerContext& context, PyRef app) {
   if (!wsgi.init()) return kWorkerBootError;
   wsgi.set_access_log(options_.access_log);
   GilRelease unlocked;  // the loop runs without the GIL; the app takes it per request
-  if (gthread) {
-    worker::GthreadWorker worker(context.options, context.listeners, context.heartbeat,
-                                 context.slot, context.log, wsgi);
-    return worker.run();
-  }
-  worker::SyncWorker worker(context.options, context.listeners, context.heartbeat, context.slot,
+  worker::LoopWorker worker(context.options, context.listeners, context.heartbeat, context.slot,
                             context.log, wsgi);
   return worker.run();
 }

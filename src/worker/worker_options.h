@@ -22,7 +22,7 @@ struct WorkerOptions {
   int threads = 1;                       // gthread: application threads
   int worker_connections = 1000;         // gthread: open connections at most
   int keepalive_seconds = 2;             // gthread: idle time before a kept-alive connection closes
-  int header_timeout_seconds = 10;       // gthread: time allowed for a request head to arrive
+  int header_timeout_seconds = 10;       // time allowed for a request head to arrive; 0: unbounded
   http::ParserOptions parser;
   sys::IpAllowList forwarded_allow;  // peers trusted for scheme/forwarder headers
   sys::IpAllowList proxy_allow;      // peers allowed to send a PROXY header

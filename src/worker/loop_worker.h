@@ -1,16 +1,29 @@
-// The gthread worker: one epoll loop per worker process owns the listeners
-// and every connection. It accepts, reads and parses request heads (and
-// bodies up to a bound) without the GIL, holds idle keep-alive connections,
-// and hands complete requests to a pool of `threads` application threads
-// (with threads == 1 the application runs on the loop thread, no hand-off).
-// A thread runs the app and writes the response with bounded waits, then
-// gives the connection back to the loop. Slow clients only ever occupy the
-// loop's bookkeeping, never an application thread.
+// The worker loop behind both native worker kinds: one epoll loop per worker
+// process owns the listeners and every connection. It accepts, reads and
+// parses request heads (and bodies up to a bound) without the GIL, and only
+// hands a request to the application once it is complete, so a client that
+// is slow to send never occupies the application.
+//
+//   gthread  holds idle keep-alive connections and hands complete requests
+//            to a pool of `threads` application threads (with threads == 1
+//            the application runs on the loop thread, no hand-off). A thread
+//            runs the app and writes the response with bounded waits, then
+//            gives the connection back to the loop.
+//   sync     gunicorn's sync semantics: the application runs on the loop
+//            thread, one request at a time, and every response says
+//            "Connection: close". Connections are taken from the backlog one
+//            at a time and served at once when their head is already there,
+//            so a busy worker does not hoard clients that another worker
+//            could serve; only those still sending their head wait here,
+//            within header_timeout, instead of holding the worker as
+//            gunicorn's sync worker does.
 //
 // Signals: TERM stops accepting, closes idle connections, lets in-flight
-// requests finish within graceful_timeout, then exits; INT/QUIT exit at once;
-// USR1 reopens the error log. The heartbeat comes from the loop, so a long
-// request does not stop it, but a loop that stops turning does.
+// requests finish within graceful_timeout, then exits; INT/QUIT/ABRT exit at
+// once; USR1 reopens the log files. The heartbeat comes from the loop: in
+// gthread a long request does not stop it, but a loop that stops turning
+// does; in sync the running application stops it, so `timeout` bounds a
+// request, as in gunicorn.
 #pragma once
 
 #include <sys/types.h>
@@ -33,11 +46,11 @@
 
 namespace qilin::worker {
 
-class GthreadWorker {
+class LoopWorker {
  public:
-  GthreadWorker(const WorkerOptions& options, const std::vector<sys::Listener>& listeners,
+  LoopWorker(const WorkerOptions& options, const std::vector<sys::Listener>& listeners,
                 sys::HeartbeatTable& heartbeat, int slot, log::ErrorLog& log, App& app);
-  ~GthreadWorker();
+  ~LoopWorker();
   int run();  // returns the exit code
 
   struct Conn;  // one client connection (defined in the .cc)
@@ -66,6 +79,7 @@ class GthreadWorker {
   void set_accepting(bool on);
   void watch(Conn* c, uint32_t events);
   int next_timeout_ms(int64_t now) const;
+  int64_t header_deadline() const;  // when a head starting now must be complete
 
   const WorkerOptions& options_;
   const std::vector<sys::Listener>& listeners_;
@@ -73,6 +87,7 @@ class GthreadWorker {
   int slot_;
   log::ErrorLog& log_;
   App& app_;
+  const bool sync_;  // one request per connection, accepted one at a time
 
   sys::Fd epoll_;
   sys::Fd completions_fd_;  // eventfd: application threads -> loop

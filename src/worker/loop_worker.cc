@@ -1,4 +1,4 @@
-#include "worker/gthread_worker.h"
+#include "worker/loop_worker.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -36,16 +36,17 @@ constexpr size_t kDrainBytes = 64 * 1024;
 constexpr int64_t kDrainMs = 5000;
 
 int64_t seconds_ms(int seconds) { return int64_t(seconds) * 1000; }
+constexpr int64_t kNever = int64_t(1) << 62;  // a deadline that does not come
 
 }  // namespace
 
-struct GthreadWorker::Conn : DeadlineNode, Job {
+struct LoopWorker::Conn : DeadlineNode, Job {
   enum class State { kHead, kBody, kRunning, kDraining, kIdle, kLingering, kClosed };
 
-  explicit Conn(GthreadWorker* w) : worker(w), io(8 * 1024) {}
+  explicit Conn(LoopWorker* w) : worker(w), io(8 * 1024) {}
   void run() override { worker->run_request(this); }
 
-  GthreadWorker* worker;
+  LoopWorker* worker;
   Connection io;
   BodyReader body;
   ResponseWriter response;
@@ -60,7 +61,7 @@ struct GthreadWorker::Conn : DeadlineNode, Job {
   size_t lingered = 0;
 };
 
-GthreadWorker::GthreadWorker(const WorkerOptions& options,
+LoopWorker::LoopWorker(const WorkerOptions& options,
                              const std::vector<sys::Listener>& listeners,
                              sys::HeartbeatTable& heartbeat, int slot, log::ErrorLog& log, App& app)
     : options_(options),
@@ -68,15 +69,16 @@ GthreadWorker::GthreadWorker(const WorkerOptions& options,
       heartbeat_(heartbeat),
       slot_(slot),
       log_(log),
-      app_(app) {}
+      app_(app),
+      sync_(options.kind != "gthread") {}
 
-GthreadWorker::~GthreadWorker() {
+LoopWorker::~LoopWorker() {
   // An application thread still inside the app (graceful timeout passed)
   // cannot be joined; the process is about to exit anyway.
   if (running_ > 0) (void)pool_.release();
 }
 
-bool GthreadWorker::setup() {
+bool LoopWorker::setup() {
   epoll_.reset(::epoll_create1(EPOLL_CLOEXEC));
   completions_fd_.reset(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
   if (!epoll_.valid() || !completions_fd_.valid()) {
@@ -89,13 +91,13 @@ bool GthreadWorker::setup() {
   epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, WorkerSignals::wake_fd(), &ev);
   ev.data.u64 = kCompletionTag;
   epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, completions_fd_.get(), &ev);
-  if (options_.threads > 1) pool_ = std::make_unique<ThreadPool>(options_.threads, app_);
+  if (!sync_ && options_.threads > 1) pool_ = std::make_unique<ThreadPool>(options_.threads, app_);
   else app_.thread_started();  // the loop thread runs the app itself
   set_accepting(true);
   return true;
 }
 
-void GthreadWorker::set_accepting(bool on) {
+void LoopWorker::set_accepting(bool on) {
   if (on == accepting_) return;
   accepting_ = on;
   for (size_t i = 0; i < listeners_.size(); ++i) {
@@ -111,7 +113,7 @@ void GthreadWorker::set_accepting(bool on) {
   }
 }
 
-void GthreadWorker::watch(Conn* c, uint32_t events) {
+void LoopWorker::watch(Conn* c, uint32_t events) {
   if (c->events == events) return;
   // A connection the app owns is taken out of epoll altogether: EPOLLHUP and
   // EPOLLERR are reported even with no events asked for, and would spin the
@@ -127,7 +129,7 @@ void GthreadWorker::watch(Conn* c, uint32_t events) {
   c->events = events;
 }
 
-int GthreadWorker::run() {
+int LoopWorker::run() {
   if (!setup()) return 1;
   const pid_t parent = getppid();
   const size_t cap = size_t(std::max(1, options_.worker_connections));
@@ -178,7 +180,12 @@ int GthreadWorker::run() {
   return 0;
 }
 
-int GthreadWorker::next_timeout_ms(int64_t now) const {
+int64_t LoopWorker::header_deadline() const {
+  if (options_.header_timeout_seconds <= 0) return kNever;
+  return sys::monotonic_ms() + seconds_ms(options_.header_timeout_seconds);
+}
+
+int LoopWorker::next_timeout_ms(int64_t now) const {
   int64_t wake = now + 1000;  // heartbeat and parent checks at least once a second
   for (const DeadlineList* list : {&reading_, &idle_, &lingering_}) {
     if (!list->empty()) wake = std::min(wake, list->front()->deadline_ms);
@@ -187,9 +194,11 @@ int GthreadWorker::next_timeout_ms(int64_t now) const {
   return int(std::max<int64_t>(0, wake - now));
 }
 
-void GthreadWorker::accept_ready(const sys::Listener& listener) {
+void LoopWorker::accept_ready(const sys::Listener& listener) {
   const size_t cap = size_t(std::max(1, options_.worker_connections));
-  while (open_ < cap) {
+  // sync takes one connection per turn of the loop: the listener stays
+  // readable while more wait, and between turns an idle sibling may take them.
+  for (size_t taken = 0; open_ < cap && !(sync_ && taken == 1); ++taken) {
     sockaddr_storage ss{};
     socklen_t len = sizeof(ss);
     int fd = ::accept4(listener.fd(), reinterpret_cast<sockaddr*>(&ss), &len,
@@ -219,13 +228,16 @@ void GthreadWorker::accept_ready(const sys::Listener& listener) {
     ev.events = EPOLLIN;
     ev.data.ptr = c;
     epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev);
-    reading_.push_back(c, sys::monotonic_ms() + seconds_ms(options_.header_timeout_seconds));
+    reading_.push_back(c, header_deadline());
     ++open_;
+    // The request usually arrived with the connection: serve it now rather
+    // than after another epoll round trip.
+    on_readable(c);
   }
   if (open_ >= cap) set_accepting(false);
 }
 
-void GthreadWorker::on_readable(Conn* c) {
+void LoopWorker::on_readable(Conn* c) {
   if (c->state == Conn::State::kLingering) {
     drain_linger(c);
     return;
@@ -235,7 +247,7 @@ void GthreadWorker::on_readable(Conn* c) {
   if (c->state == Conn::State::kRunning || c->state == Conn::State::kClosed) return;
   if (c->state == Conn::State::kIdle) {
     c->state = Conn::State::kHead;
-    reading_.push_back(c, sys::monotonic_ms() + seconds_ms(options_.header_timeout_seconds));
+    reading_.push_back(c, header_deadline());
   }
   if (c->state == Conn::State::kDraining) {
     drain(c);
@@ -276,19 +288,19 @@ void GthreadWorker::on_readable(Conn* c) {
   }
   if (c->state == Conn::State::kBody) {
     // Body bytes are arriving: the bound is per read, not for the whole body.
-    reading_.push_back(c, sys::monotonic_ms() + seconds_ms(std::max(options_.header_timeout_seconds,
-                                                                    options_.timeout_seconds)));
+    const int bound = std::max(options_.header_timeout_seconds, options_.timeout_seconds);
+    reading_.push_back(c, bound > 0 ? sys::monotonic_ms() + seconds_ms(bound) : kNever);
   }
   advance(c);
 }
 
-http::PeerContext GthreadWorker::peer_context(const Conn* c) const {
+http::PeerContext LoopWorker::peer_context(const Conn* c) const {
   http::PeerContext context = c->trust;
   context.first_on_connection = c->first_request;
   return context;
 }
 
-void GthreadWorker::advance(Conn* c) {
+void LoopWorker::advance(Conn* c) {
   if (c->state == Conn::State::kHead) {
     http::PeerContext context = peer_context(c);
     auto result = http::parse_request_head(options_.parser, context, c->io.data(), c->io.end(),
@@ -334,7 +346,7 @@ void GthreadWorker::advance(Conn* c) {
   dispatch(c);
 }
 
-void GthreadWorker::dispatch(Conn* c) {
+void LoopWorker::dispatch(Conn* c) {
   unlink(c);
   c->state = Conn::State::kRunning;
   ++running_;
@@ -348,7 +360,7 @@ void GthreadWorker::dispatch(Conn* c) {
   // client sends another request on a connection about to go away.
   const bool last_before_recycle =
       options_.max_requests > 0 && served_ + int64_t(running_) >= options_.max_requests;
-  c->keep_alive = alive_ && options_.keepalive_seconds > 0 && !c->request.must_close &&
+  c->keep_alive = !sync_ && alive_ && options_.keepalive_seconds > 0 && !c->request.must_close &&
                   idle_.size() < max_keepalived && !last_before_recycle;
   if (last_before_recycle) {
     retiring_ = true;
@@ -365,7 +377,7 @@ void GthreadWorker::dispatch(Conn* c) {
   }
 }
 
-void GthreadWorker::run_request(Conn* c) {
+void LoopWorker::run_request(Conn* c) {
   // Reads (wsgi.input past the prefetch) and writes wait at most `timeout`
   // for the client; a client that stops reading is cut off, not held forever.
   c->io.set_wait_timeout(int(seconds_ms(options_.timeout_seconds > 0 ? options_.timeout_seconds : 30)));
@@ -381,7 +393,7 @@ void GthreadWorker::run_request(Conn* c) {
   (void)!::write(completions_fd_.get(), &one, sizeof(one));
 }
 
-void GthreadWorker::collect_completed() {
+void LoopWorker::collect_completed() {
   uint64_t count;
   (void)!::read(completions_fd_.get(), &count, sizeof(count));
   std::vector<Conn*> done;
@@ -392,7 +404,7 @@ void GthreadWorker::collect_completed() {
   for (Conn* c : done) complete(c);
 }
 
-void GthreadWorker::complete(Conn* c) {
+void LoopWorker::complete(Conn* c) {
   --running_;
   ++served_;
   // Reuse needs a response that went out through the writer and said
@@ -422,7 +434,7 @@ void GthreadWorker::complete(Conn* c) {
   drain(c);
 }
 
-void GthreadWorker::drain(Conn* c) {
+void LoopWorker::drain(Conn* c) {
   while (!c->body.wire_complete()) {
     auto bytes = c->body.peek();  // never blocks here: wait mode is off
     if (!bytes) {
@@ -440,7 +452,7 @@ void GthreadWorker::drain(Conn* c) {
   keep_alive(c);
 }
 
-void GthreadWorker::keep_alive(Conn* c) {
+void LoopWorker::keep_alive(Conn* c) {
   unlink(c);
   c->io.start_next_request();
   c->request.reset();
@@ -448,7 +460,7 @@ void GthreadWorker::keep_alive(Conn* c) {
   watch(c, EPOLLIN);
   if (c->io.end() > 0) {  // a pipelined request is already here
     c->state = Conn::State::kHead;
-    reading_.push_back(c, sys::monotonic_ms() + seconds_ms(options_.header_timeout_seconds));
+    reading_.push_back(c, header_deadline());
     advance(c);
   } else {
     c->state = Conn::State::kIdle;
@@ -456,7 +468,7 @@ void GthreadWorker::keep_alive(Conn* c) {
   }
 }
 
-void GthreadWorker::reject(Conn* c, http::ErrorKind kind, const std::string& detail) {
+void LoopWorker::reject(Conn* c, http::ErrorKind kind, const std::string& detail) {
   const auto& info = http::error_info(kind);
   log_.debug(std::string("Invalid request from ") + c->io.peer().addr + ": " +
              std::string(info.class_name) + " " + detail);
@@ -468,7 +480,7 @@ void GthreadWorker::reject(Conn* c, http::ErrorKind kind, const std::string& det
   start_linger(c);
 }
 
-void GthreadWorker::start_linger(Conn* c) {
+void LoopWorker::start_linger(Conn* c) {
   unlink(c);
   ::shutdown(c->io.fd(), SHUT_WR);
   c->state = Conn::State::kLingering;
@@ -477,7 +489,7 @@ void GthreadWorker::start_linger(Conn* c) {
   lingering_.push_back(c, sys::monotonic_ms() + kLingerMs);
 }
 
-void GthreadWorker::drain_linger(Conn* c) {
+void LoopWorker::drain_linger(Conn* c) {
   char sink[16 * 1024];
   while (true) {
     ssize_t n = ::recv(c->io.fd(), sink, sizeof(sink), MSG_DONTWAIT);
@@ -491,7 +503,7 @@ void GthreadWorker::drain_linger(Conn* c) {
   }
 }
 
-void GthreadWorker::close_conn(Conn* c) {
+void LoopWorker::close_conn(Conn* c) {
   unlink(c);
   c->io.close(false);  // closing the fd also removes it from epoll
   c->events = 0;
@@ -500,7 +512,7 @@ void GthreadWorker::close_conn(Conn* c) {
   free_.push_back(c);
 }
 
-void GthreadWorker::expire(int64_t now) {
+void LoopWorker::expire(int64_t now) {
   while (!reading_.empty() && reading_.front()->deadline_ms <= now) {
     Conn* c = static_cast<Conn*>(reading_.front());
     // A head that started arriving gets 408; a silent connection just closes.
@@ -517,7 +529,7 @@ void GthreadWorker::expire(int64_t now) {
   }
 }
 
-void GthreadWorker::begin_shutdown(const char* why) {
+void LoopWorker::begin_shutdown(const char* why) {
   if (why) log_.info(why);
   alive_ = false;
   set_accepting(false);
