@@ -1,83 +1,583 @@
 #!/usr/bin/env bash
-# Benchmarks qilin against its peers in the same run, by hand (never in CI).
-# Servers run one worker pinned to CPU 1, wrk runs on CPU 0; rounds alternate
-# servers (A,B,A,B,...) and the medians and the qilin/peer ratios are printed.
+# Benchmarks qilin against its peers in one run, by hand (never in CI).
 #
-#   bench/run.sh                       # close + ka modes, 3 rounds, qilin vs gunicorn sync
-#   MODES=close ROUNDS=5 bench/run.sh
-#   SERVERS='qilin-gthread1 qilin-gthread4 gunicorn-gthread4' MODES=ka bench/run.sh
+# Every server runs one worker under `taskset -c $SERVER_CPU` (default 1) and is driven by
+# one wrk thread under `taskset -c $CLIENT_CPU` (default 0). Each (scenario, server) run
+# starts the server afresh, waits until it answers, warms it up for $WARMUP seconds, then
+# measures for $DURATION seconds with `wrk --latency`, reading the CPU time of the server's
+# whole process tree from /proc before and after. Rounds alternate the servers
+# (round 1: A B C ..., round 2: A B C ...) and the tables give per-cell medians.
 #
-# Needs wrk, taskset, curl and Debian's gunicorn (apt-get install wrk gunicorn).
-set -euo pipefail
+#   bench/run.sh                                   # every server and scenario, 3 rounds of 10 s
+#   DURATION=2 ROUNDS=1 WARMUP=0 bench/run.sh      # quick check that everything runs
+#   SERVERS='qilin-gthread1 nginx' SCENARIOS='ka pipe' bench/run.sh
+#   MODES='ka big' SERVERS='qilin-gthread1 qilin-gthread4 gunicorn-gthread4' bench/run.sh
+#
+# Environment (all optional):
+#   SERVERS    nginx qilin-sync qilin-gthread1 qilin-gthread4 gunicorn-sync gunicorn-gthread4
+#              uwsgi waitress bjoern                        (default: all of them, in this order)
+#   SCENARIOS  ka close pipe body file sleep                (default; MODES is the same; `big`
+#              is also available: a 1 MiB response from memory)
+#   ROUNDS     rounds, default 3            DURATION  seconds per measured run, default 10 ("10s" too)
+#   WARMUP     warm-up seconds before each measured run, default 1 (0: none)
+#   PORT       default 18731                SERVER_CPU / CLIENT_CPU  default 1 / 0
+#   QILIN_BIN  default build/qilin          BJOERN_PYTHONPATH  a directory bjoern imports from
+#   OUTDIR     raw wrk outputs, server logs, results.tsv and results.md (default: a new /tmp dir)
+#
+#   bench/run.sh report OUTDIR                     # the report of an earlier run, again
+#
+# The Markdown report goes to stdout (and $OUTDIR/results.md); progress goes to stderr.
+# Needs wrk, taskset, curl, ss, timeout, Debian's /usr/bin/python3 and the peers:
+#   apt-get install -y wrk gunicorn nginx uwsgi uwsgi-plugin-python3 python3-waitress
+# A server that is not installed is skipped and listed as skipped in the report.
+set -uo pipefail
+
 here=$(cd "$(dirname "$0")" && pwd)
 qilin=${QILIN_BIN:-$here/../build/qilin}
+py=/usr/bin/python3
 rounds=${ROUNDS:-3}
-modes=${MODES:-close ka}
-duration=${DURATION:-5s}
-servers=${SERVERS:-qilin-sync gunicorn-sync}
-out=$(mktemp -d /tmp/qilin-bench.XXXXXX)
-port=18731
+duration=${DURATION:-10}
+duration=${duration%s}
+warmup=${WARMUP:-1}
+warmup=${warmup%s}
+scenarios=${SCENARIOS:-${MODES:-ka close pipe body file sleep}}
+servers=${SERVERS:-nginx qilin-sync qilin-gthread1 qilin-gthread4 gunicorn-sync gunicorn-gthread4 uwsgi waitress bjoern}
+port=${PORT:-18731}
+server_cpu=${SERVER_CPU:-1}
+client_cpu=${CLIENT_CPU:-0}
+bjoern_path=${BJOERN_PYTHONPATH:-}
+host=127.0.0.1
+clk_tck=$(getconf CLK_TCK)
 
+die() { echo "bench/run.sh: $*" >&2; exit 2; }
+note() { echo "$*" >&2; }
+
+[[ $rounds =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer, not '$rounds'"
+[[ $duration =~ ^[1-9][0-9]*$ ]] || die "DURATION must be whole seconds (10 or 10s), not '$duration'"
+[[ $warmup =~ ^[0-9]+$ ]] || die "WARMUP must be whole seconds, not '$warmup'"
+for tool in wrk taskset curl ss timeout; do
+  command -v "$tool" >/dev/null || die "needs $tool (apt-get install -y wrk util-linux curl iproute2 coreutils)"
+done
+[[ -x $py ]] || die "needs Debian's $py"
+
+# ---------------------------------------------------------------- report
+# The Markdown report from an output directory (results.tsv, meta.tsv, notes.txt, wrk outputs).
+report() {
+  $py - "$1" "$clk_tck" <<'PY'
+import collections, os, re, statistics, sys
+
+out, clk_tck = sys.argv[1], int(sys.argv[2])
+
+UNIT = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4, "h": 3.6e6}
+BYTES = {"B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30, "TB": 1 << 40}
+BODY_MIB = 1.0  # body.lua sends 1 MiB per request
+
+def parse_wrk(path):
+    try:
+        text = open(path, errors="replace").read()
+    except OSError:
+        return None
+    r = {}
+    m = re.search(r"(\d+) requests in ([\d.]+)(us|ms|s|m)", text)
+    if m:
+        r["requests"] = int(m[1])
+        r["seconds"] = float(m[2]) * UNIT[m[3]] / 1e3
+    m = re.search(r"Requests/sec:\s+([\d.]+)", text)
+    if m:
+        r["rps"] = float(m[1])
+    m = re.search(r"Transfer/sec:\s+([\d.]+)(B|KB|MB|GB|TB)", text)
+    if m:
+        r["read_mib_s"] = float(m[1]) * BYTES[m[2]] / (1 << 20)
+    # A percentile wrk prints as 0 is one it has no sample for (bench/README.md, "Latency"):
+    # it is left out, and the row gets a footnote.
+    for pct in ("50", "99"):
+        m = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s|m)\s*$", text, re.M)
+        if m and float(m[1]) > 0:
+            r["p" + pct] = float(m[1]) * UNIT[m[2]]
+    r["no_samples"] = bool(re.search(r"Latency\s+0\.00us\s+0\.00us\s+0\.00us", text))
+    r["pct_zero"] = not r["no_samples"] and ("p50" not in r or "p99" not in r)
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    r["errors"] = dict(zip(("connect", "read", "write", "timeout"), map(int, m.groups()))) if m else {}
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    r["non2xx"] = int(m[1]) if m else 0
+    return r if "requests" in r else None
+
+meta = dict(l.rstrip("\n").split("\t", 1) for l in open(os.path.join(out, "meta.tsv")) if "\t" in l)
+duration, rounds, host = int(meta["duration"]), int(meta["rounds"]), meta["host"]
+scenarios, servers = meta["scenarios"].split(), meta["servers"].split()
+notes = [l.rstrip("\n").split("\t") for l in open(os.path.join(out, "notes.txt")) if l.strip()]
+
+runs = collections.defaultdict(list)      # (server, scenario) -> [run dict]
+failures = collections.defaultdict(list)  # scenario -> [text]
+for line in open(os.path.join(out, "results.tsv")):
+    f = line.rstrip("\n").split("\t")
+    if len(f) < 9:
+        continue
+    name, sc, rnd, status, wout, ticks, tree, wrss, mrss = f[:9]
+    w = parse_wrk(wout) if wout else None
+    if status != "ok":
+        failures[sc].append(f"{name}, round {rnd}: {status}" + ("" if w else " (no result)"))
+    if not w:
+        continue
+    w["round"] = int(rnd)
+    if ticks:
+        cpu_s = int(ticks) / clk_tck
+        w["cpu_pct"] = 100.0 * cpu_s / w["seconds"] if w["seconds"] else None
+        w["cpu_us"] = 1e6 * cpu_s / w["requests"] if w["requests"] else None
+    w["worker_rss"] = int(wrss) if wrss.isdigit() else None
+    w["master_rss"] = int(mrss) if mrss.isdigit() else None
+    runs[(name, sc)].append(w)
+
+def med(rs, key):
+    v = [r[key] for r in rs if r.get(key) is not None]
+    return statistics.median(v) if v else None
+
+def num(x, digits=0):
+    if x is None:
+        return "—"
+    return f"{x:,.{digits}f}"
+
+def ms(x):
+    if x is None:
+        return "—"
+    return f"{x:,.2f}" if x < 100 else f"{x:,.0f}"
+
+def times(x):
+    return f"{x:.2f}×" if x >= 0.1 else f"{x:.2g}×"
+
+def mib(kib):
+    return "—" if kib is None else f"{kib / 1024:.1f}"
+
+def errors_text(rs):
+    parts = []
+    for k in ("connect", "read", "write", "timeout"):
+        v = med([{"v": r["errors"].get(k, 0)} for r in rs], "v")
+        if v:
+            parts.append(f"{v:,.0f} {k}")
+    return ", ".join(parts) or "0"
+
+TITLE = {
+    "ka": ("hello world, keep-alive, 50 connections", "/", 50, ""),
+    "close": ("hello world, `Connection: close`, 50 connections", "/", 50, " -H 'Connection: close'"),
+    "pipe": ("hello world, 16 pipelined requests per write, 50 connections (p50/p99: a whole batch of 16)",
+             "/", 50, " -s bench/pipeline.lua"),
+    "body": ("POST of a 1 MiB body that the app reads whole, 10 connections (MiB/s: request bodies received)",
+             "/body", 10, " -s bench/body.lua"),
+    "file": ("16 MiB `wsgi.file_wrapper` response, 10 connections (nginx: the same file, sendfile on)",
+             "/file", 10, ""),
+    "sleep": ("the app sleeps 10 ms, 4 threads, 50 connections (ideal: 400 req/s)", "/sleep", 50, ""),
+    "big": ("1 MiB response body from memory, 10 connections", "/big", 10, ""),
+}
+MIB_SCENARIOS = {"body", "file", "big"}
+COUNTERPART = {"gunicorn-sync": "qilin-sync", "gunicorn-gthread4": "qilin-gthread4",
+               "waitress": "qilin-gthread4", "uwsgi": "qilin-sync", "bjoern": "qilin-gthread1"}
+
+def label(name, sc):
+    if name == "nginx":
+        return "nginx (no Python)" if sc not in ("file", "big") else "nginx (static file)"
+    if name == "uwsgi" and sc == "sleep":
+        return "uwsgi (4 threads)"
+    return name
+
+print(f"## qilin and its peers, {meta.get('date', '')}\n")
+print(f"{meta.get('machine', '')}. One worker per server pinned to CPU 1 with taskset, one wrk thread "
+      f"pinned to CPU 0, loopback. Median of {rounds} round(s) of {duration} s per cell "
+      f"(req/s: every round in brackets).\n")
+print("Versions: " + ", ".join(f"{k} {meta[k]}" for k in
+      ("qilin", "gunicorn", "uwsgi", "waitress", "bjoern", "nginx", "wrk", "python") if meta.get(k)) + ".\n")
+
+for sc in scenarios:
+    title, path, conns, extra = TITLE[sc]
+    rows = [s for s in servers if runs.get((s, sc))]
+    if not rows and not failures.get(sc):
+        continue
+    print(f"### `{sc}`: {title}\n")
+    print(f"`wrk -t1 -c{conns} -d{duration}s --latency{extra} http://{host}{path}`\n")
+    rps = {s: med(runs[(s, sc)], "rps") for s in rows}
+    qilins = [s for s in rows if s.startswith("qilin") and rps[s]]
+    head = ["server", "req/s (rounds)"]
+    if sc in MIB_SCENARIOS:
+        head.append("MiB/s")
+    head += ["p50 ms", "p99 ms", "socket errors", "non-2xx", "CPU µs/req", "server CPU %",
+             "worker RSS MiB", "master RSS MiB", "ratio"]
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for s in rows:
+        rs = runs[(s, sc)]
+        cells = [label(s, sc), f"{num(rps[s])} ({' / '.join(num(r.get('rps')) for r in rs)})"]
+        if sc in MIB_SCENARIOS:
+            if sc == "body":
+                cells.append(num(med([{"v": r["requests"] * BODY_MIB / r["seconds"]} for r in rs if r["seconds"]], "v")))
+            else:
+                cells.append(num(med(rs, "read_mib_s")))
+        cells += [ms(med(rs, "p50")), ms(med(rs, "p99")), errors_text(rs),
+                  num(med([{"v": r["non2xx"]} for r in rs], "v")),
+                  num(med(rs, "cpu_us"), 1), num(med(rs, "cpu_pct")),
+                  mib(med(rs, "worker_rss")), mib(med(rs, "master_rss"))]
+        if s.startswith("qilin") and sc == "sleep":
+            ratio = f"{times(rps[s] / 400)} ideal (400)" if rps[s] is not None else "—"
+        elif s.startswith("qilin"):
+            n = rps.get("nginx")
+            ratio = f"{times(rps[s] / n)} nginx" if n and rps[s] is not None else "—"
+        elif s == "nginx":
+            ratio = "ceiling"
+        else:
+            ref = "qilin-gthread4" if sc == "sleep" else COUNTERPART.get(s)
+            if ref not in qilins:
+                ref = max(qilins, key=lambda q: rps[q]) if qilins else None
+            ratio = f"{times(rps[s] / rps[ref])} {ref}" if ref and rps[s] is not None else "—"
+        cells.append(ratio)
+        print("| " + " | ".join(cells) + " |")
+    foot = list(failures.get(sc, []))
+    silent = [label(s, sc) for s in rows if any(r["no_samples"] for r in runs[(s, sc)])]
+    if silent:
+        what = ("all 16 responses of a batch (wrk takes one latency per batch): the server closes "
+                "or stalls the connection after the first response" if sc == "pipe" else "a response")
+        foot.append(f"{', '.join(silent)}: in at least one round wrk recorded no latency at all, "
+                    f"because no connection received {what}; p50/p99 are the median of the other "
+                    f"rounds, or —")
+    zero = [label(s, sc) for s in rows if any(r["pct_zero"] for r in runs[(s, sc)])]
+    if zero:
+        foot.append(f"{', '.join(zero)}: in at least one round wrk printed a p50 or p99 of 0, a "
+                    f"quirk of its coordinated-omission correction (bench/README.md, \"Latency\"); "
+                    f"such a cell is the median of the other rounds, or —")
+    if foot:
+        print()
+        for text in foot:
+            print(f"- {text}")
+    print()
+
+skipped = [n for n in notes if n[0] == "skipped"]
+if skipped:
+    print("Not run: " + "; ".join(f"{n[1]} ({n[2]})" for n in skipped) + ".\n")
+print("<details><summary>Server command lines (run in bench/)</summary>\n")
+for n in notes:
+    if n[0] == "command":
+        print(f"- {label(n[1], n[2])}: `{n[3]}`")
+print("\n</details>")
+PY
+}
+
+if [[ ${1:-} == report ]]; then  # bench/run.sh report DIR: the report of an earlier run again
+  [[ -f ${2:-}/results.tsv ]] || die "usage: bench/run.sh report OUTDIR (a directory with results.tsv)"
+  report "$2"
+  exit
+fi
+
+out=${OUTDIR:-$(mktemp -d /tmp/qilin-bench.XXXXXX)}
+mkdir -p "$out/logs" || die "cannot create $out"
+: >"$out/results.tsv"
+: >"$out/notes.txt"
+
+# ---------------------------------------------------------------- scenarios
+# scenario -> "connections|path|extra wrk arguments"
+scenario_spec() {
+  case $1 in
+    ka) echo "50|/|" ;;
+    close) echo "50|/|-H 'Connection: close'" ;;
+    pipe) echo "50|/|-s $(printf %q "$here/pipeline.lua")" ;;
+    body) echo "10|/body|-s $(printf %q "$here/body.lua")" ;;
+    file) echo "10|/file|" ;;
+    sleep) echo "50|/sleep|" ;;
+    big) echo "10|/big|" ;;
+    *) return 1 ;;
+  esac
+}
+for sc in $scenarios; do scenario_spec "$sc" >/dev/null || die "unknown scenario '$sc'"; done
+
+# Does this server take part in this scenario? `sleep` is the 4-thread comparison, and
+# nginx runs no Python app there.
+applies() {  # server scenario
+  case $2 in
+    sleep) [[ $1 == qilin-gthread4 || $1 == gunicorn-gthread4 || $1 == uwsgi || $1 == waitress ]] ;;
+    *) true ;;
+  esac
+}
+
+# ---------------------------------------------------------------- servers
+q_qilin=$(printf %q "$qilin")
+q_out=$(printf %q "$out")
+
+# server scenario -> the command line (run by bash in bench/, under taskset)
 command_for() {
-  case "$1" in
-    qilin-sync) echo "$qilin -w 1 -b 127.0.0.1:$port --chdir $here app:app" ;;
-    gunicorn-sync) echo "/usr/bin/python3 -m gunicorn -w 1 -k sync -b 127.0.0.1:$port --chdir $here app:app" ;;
-    gunicorn-gthread4) echo "/usr/bin/python3 -m gunicorn -w 1 -k gthread --threads 4 -b 127.0.0.1:$port --chdir $here app:app" ;;
-    qilin-gthread4) echo "$qilin -w 1 -k gthread --threads 4 -b 127.0.0.1:$port --chdir $here app:app" ;;
-    qilin-gthread1) echo "$qilin -w 1 -k gthread --threads 1 -b 127.0.0.1:$port --chdir $here app:app" ;;
-    *) echo "unknown server $1" >&2; exit 2 ;;
+  local b=$host:$port
+  case $1 in
+    nginx) echo "nginx -e $q_out/nginx/error.log -p $q_out/nginx -c $q_out/nginx/nginx.conf" ;;
+    qilin-sync) echo "$q_qilin -w 1 -k sync -b $b app:app" ;;
+    qilin-gthread1) echo "$q_qilin -w 1 -k gthread --threads 1 -b $b app:app" ;;
+    qilin-gthread4) echo "$q_qilin -w 1 -k gthread --threads 4 -b $b app:app" ;;
+    gunicorn-sync) echo "env -u PYTHONPATH $py -m gunicorn -w 1 -k sync -b $b app:app" ;;
+    gunicorn-gthread4) echo "env -u PYTHONPATH $py -m gunicorn -w 1 -k gthread --threads 4 -b $b app:app" ;;
+    uwsgi)
+      local threads=""
+      [[ $2 == sleep ]] && threads=" --threads 4"
+      echo "uwsgi --plugin python3 --http-socket $b --master --processes 1$threads --wsgi-file app.py --callable app --die-on-term --disable-logging --need-app" ;;
+    waitress) echo "env -u PYTHONPATH $py -m waitress --listen=$b --threads=4 app:app" ;;
+    bjoern) echo "env PYTHONPATH=$(printf %q "$bjoern_path") $py -c 'import bjoern, app; bjoern.run(app.app, \"$host\", $port)'" ;;
+    *) return 1 ;;
   esac
 }
 
-wrk_args() {
-  case "$1" in
-    close) echo "-t1 -c50 -d$duration -H Connection:close http://127.0.0.1:$port/" ;;
-    ka) echo "-t1 -c50 -d$duration http://127.0.0.1:$port/" ;;
-    big) echo "-t1 -c10 -d$duration http://127.0.0.1:$port/big" ;;
+# The qilin binary, waiting up to 2 minutes while a rebuild replaces it.
+wait_for_qilin() {
+  local i
+  for ((i = 0; i < 120; i++)); do [[ -x $qilin ]] && return 0; sleep 1; done
+  [[ -x $qilin ]]
+}
+
+# Why a server cannot run here (empty: it can).
+missing() {
+  case $1 in
+    nginx) command -v nginx >/dev/null || echo "nginx is not installed (apt-get install -y nginx)" ;;
+    qilin-*) wait_for_qilin || echo "$qilin is not built" ;;
+    gunicorn-*) env -u PYTHONPATH $py -c 'import gunicorn' 2>/dev/null ||
+      echo "gunicorn is not importable by $py (apt-get install -y gunicorn)" ;;
+    uwsgi) { command -v uwsgi >/dev/null && uwsgi --plugin python3 --version >/dev/null 2>&1; } ||
+      echo "uwsgi with its python3 plugin is not installed (apt-get install -y uwsgi uwsgi-plugin-python3)" ;;
+    waitress) env -u PYTHONPATH $py -c 'import waitress' 2>/dev/null ||
+      echo "waitress is not importable by $py (apt-get install -y python3-waitress)" ;;
+    bjoern) env PYTHONPATH="$bjoern_path" $py -c 'import bjoern' 2>/dev/null ||
+      echo "bjoern is not importable by $py (Debian 12 does not package it; set BJOERN_PYTHONPATH to a directory it imports from)" ;;
+    *) echo "unknown server" ;;
   esac
 }
 
-run_one() {  # server mode round
-  local name=$1 mode=$2 round=$3
-  taskset -c 1 $(command_for "$name") >"$out/$name.$mode.$round.log" 2>&1 &
+active=""
+for s in $servers; do
+  why=$(missing "$s")
+  if [[ -n $why ]]; then
+    note "skipping $s: $why"
+    printf 'skipped\t%s\t%s\n' "$s" "$why" >>"$out/notes.txt"
+  else
+    active+=" $s"
+  fi
+done
+[[ -n $active ]] || die "no server can run"
+
+# ---------------------------------------------------------------- files and nginx config
+export BENCH_FILE=$out/file-16MiB.bin
+head -c $((16 << 20)) /dev/zero | tr '\0' 'x' >"$BENCH_FILE"
+head -c $((1 << 20)) /dev/zero | tr '\0' 'x' >"$out/big-1MiB.bin"
+mkdir -p "$out/nginx/tmp"
+cat >"$out/nginx/nginx.conf" <<EOF
+# One worker, no access log, a fixed 200 for hello world, the request body read and
+# dropped for /body, and the benchmark files served with sendfile.
+daemon off;
+master_process on;
+worker_processes 1;
+user root;
+pid $out/nginx/nginx.pid;
+error_log $out/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    sendfile on;
+    tcp_nopush on;
+    client_max_body_size 2m;
+    client_body_temp_path $out/nginx/tmp/client_body;
+    proxy_temp_path $out/nginx/tmp/proxy;
+    fastcgi_temp_path $out/nginx/tmp/fastcgi;
+    uwsgi_temp_path $out/nginx/tmp/uwsgi;
+    scgi_temp_path $out/nginx/tmp/scgi;
+    server {
+        listen $host:$port;
+        location = /file { default_type application/octet-stream; alias $out/file-16MiB.bin; }
+        location = /big { default_type application/octet-stream; alias $out/big-1MiB.bin; }
+        location = /body { default_type text/plain; return 200 "1048576"; }
+        location / { default_type text/plain; return 200 "Hello, World!"; }
+    }
+}
+EOF
+
+# ---------------------------------------------------------------- processes
+# The pids of a process tree, root first.
+tree_pids() {
+  ps -e -o pid=,ppid= | awk -v root="$1" '
+    { kids[$2] = kids[$2] " " $1 }
+    END { q[1] = root; n = 1
+          for (i = 1; i <= n; i++) { print q[i]; m = split(kids[q[i]], a, " "); for (j = 1; j <= m; j++) q[++n] = a[j] } }'
+}
+
+# "pid starttime ticks" for every process of the tree; ticks = utime+stime+cutime+cstime.
+cpu_snapshot() {
+  local p s f
+  for p in $(tree_pids "$1"); do
+    s=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+    s=${s##*) }
+    read -ra f <<<"$s"
+    echo "$p ${f[19]} $((f[11] + f[12] + f[13] + f[14]))"
+  done
+}
+
+alive() {  # pid: exists and is not a zombie
+  local s
+  s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  s=${s##*) }
+  [[ ${s:0:1} != Z ]]
+}
+
+same_process() {  # pid starttime: the pid still names that process
+  local s f
+  s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  s=${s##*) }
+  read -ra f <<<"$s"
+  [[ ${f[19]} == "$2" && ${f[0]} != Z ]]
+}
+
+rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
+
+port_busy() { [[ -n $(ss -Htln "sport = :$port") ]]; }
+
+current_pid=""
+# SIGTERM to the server, 10 s to exit, then SIGKILL to each process of its tree, by pid.
+stop_server() {
+  local pid=$1 snapshot i p start
+  snapshot=$(cpu_snapshot "$pid")
+  kill -TERM "$pid" 2>/dev/null
+  for ((i = 0; i < 100; i++)); do alive "$pid" || break; sleep 0.1; done
+  if alive "$pid"; then
+    note "  $pid did not stop within 10 s of SIGTERM: SIGKILL to its tree"
+    while read -r p start _; do same_process "$p" "$start" && kill -KILL "$p" 2>/dev/null; done <<<"$snapshot"
+  fi
+  wait "$pid" 2>/dev/null
+  for ((i = 0; i < 50; i++)); do  # workers that outlive their master
+    local left=0
+    while read -r p start _; do [[ -n $p ]] && same_process "$p" "$start" && left=1; done <<<"$snapshot"
+    ((left)) || break
+    if ((i == 49)); then
+      while read -r p start _; do [[ -n $p ]] && same_process "$p" "$start" && kill -KILL "$p" 2>/dev/null; done <<<"$snapshot"
+    fi
+    sleep 0.1
+  done
+  current_pid=""
+}
+cleanup() { [[ -n $current_pid ]] && stop_server "$current_pid"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+record() {  # server scenario round status wrk-output cpu-ticks tree-size worker-rss master-rss
+  local IFS=$'\t'
+  echo "$*" >>"$out/results.tsv"
+}
+
+# ---------------------------------------------------------------- one run
+run_one() {  # server scenario round
+  local name=$1 sc=$2 rnd=$3
+  local tag=$name.$sc.$rnd
+  local log=$out/logs/$tag.server.log wout=$out/logs/$tag.wrk.txt
+  local conns path extra
+  IFS='|' read -r conns path extra <<<"$(scenario_spec "$sc")"
+  local url=http://$host:$port$path
+
+  local i
+  for ((i = 0; i < 100; i++)); do port_busy || break; sleep 0.1; done
+  if port_busy; then
+    note "  port $port is taken by another program; set PORT"
+    record "$name" "$sc" "$rnd" "port $port busy" "" "" "" "" ""
+    return
+  fi
+
+  [[ $name == qilin-* ]] && wait_for_qilin
+  local cmd
+  cmd=$(command_for "$name" "$sc")
+  echo "\$ $cmd" >"$log"
+  (cd "$here" && exec taskset -c "$server_cpu" bash -c "exec $cmd") >>"$log" 2>&1 &
   local pid=$!
-  for _ in $(seq 50); do curl -fs "http://127.0.0.1:$port/" >/dev/null 2>&1 && break; sleep 0.1; done
-  taskset -c 0 wrk $(wrk_args "$mode") >/dev/null 2>&1 || true  # warm-up
-  local result
-  result=$(taskset -c 0 wrk $(wrk_args "$mode") 2>&1)
-  local rss
-  rss=$(ps -o rss= --ppid "$pid" | sort -n | tail -1 | tr -d ' ')
-  kill -TERM "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  local rps errors
-  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$result")
-  errors=$(awk '/Socket errors|Non-2xx/ {print}' <<<"$result" | tr '\n' ' ')
-  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$mode" "$round" "$rps" "${rss:-?}" "$errors" | tee -a "$out/results.tsv"
+  current_pid=$pid
+  local ready=0
+  for ((i = 0; i < 150; i++)); do
+    if curl -fs -o /dev/null --max-time 1 "http://$host:$port/"; then ready=1; break; fi
+    alive "$pid" || break
+    sleep 0.1
+  done
+  if ((!ready)); then
+    local why="did not answer within 15 s"
+    if ! alive "$pid"; then
+      wait "$pid" 2>/dev/null
+      why="exited with status $? before answering"
+    fi
+    note "  $name $why; its log: $log"
+    stop_server "$pid"
+    record "$name" "$sc" "$rnd" "$why (log: $log)" "" "" "" "" ""
+    return
+  fi
+
+  local wrk_base="taskset -c $client_cpu wrk -t1 -c$conns $extra"
+  if ((warmup > 0)); then
+    eval "timeout -k 5 $((warmup + 20)) $wrk_base -d${warmup}s $url" >/dev/null 2>&1
+  fi
+  local before after rc
+  before=$(cpu_snapshot "$pid")
+  eval "timeout -k 5 $((duration + 30)) $wrk_base -d${duration}s --latency $url" >"$wout" 2>&1
+  rc=$?
+  after=$(cpu_snapshot "$pid")
+
+  # CPU ticks of the whole tree; the worker is the busiest process below the root (the
+  # master), or the root itself when it runs alone.
+  local ticks worker tree_size master_rss worker_rss
+  read -r ticks worker tree_size < <(awk '
+      FILENAME == ARGV[1] { b[$1 " " $2] = $3; total_b += $3; next }
+      { d = $3 - b[$1 " " $2]; total_a += $3; n++
+        if (n == 1) root = $1; else if (best == "" || d > bd) { best = $1; bd = d } }
+      END { if (n) print total_a - total_b, (best == "" ? root : best), n }' <(echo "$before") <(echo "$after"))
+  worker_rss=$(rss_kib "$worker")
+  master_rss=""
+  [[ $worker != "$pid" ]] && master_rss=$(rss_kib "$pid")
+
+  local status=ok
+  if ((rc == 124 || rc == 137)); then status="wrk killed after $((duration + 30)) s"
+  elif ((rc != 0)); then status="wrk exit $rc"
+  fi
+  alive "$pid" || status="server exited during the run"
+  stop_server "$pid"
+  record "$name" "$sc" "$rnd" "$status" "$wout" "$ticks" "$tree_size" "${worker_rss:-}" "${master_rss:-}"
+
+  local rps p99
+  rps=$(awk '/^Requests\/sec:/ { print $2 }' "$wout")
+  p99=$(awk '$1 == "99%" { print $2 }' "$wout")
+  note "$(printf '  %-18s %-6s round %s: %s req/s, p99 %s, cpu %s ticks%s' "$name" "$sc" "$rnd" \
+    "${rps:-?}" "${p99:-?}" "${ticks:-?}" "$([[ $status == ok ]] || echo ", $status")")"
 }
 
-for round in $(seq "$rounds"); do
-  for mode in $modes; do
-    for name in $servers; do run_one "$name" "$mode" "$round"; done
+# ---------------------------------------------------------------- rounds
+runs=0
+for sc in $scenarios; do for s in $active; do applies "$s" "$sc" && ((runs++)); done; done
+note "$runs runs per round x $rounds rounds, ~$((runs * rounds * (duration + warmup + 2) / 60 + 1)) min; raw output in $out"
+{
+  echo "date	$(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "machine	$(nproc) CPUs, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), $(uname -sr)"
+  echo "qilin	$("$qilin" --version 2>&1 | head -1 | sed -E 's/^qilin \(version (.*)\)$/\1/')"
+  echo "gunicorn	$(env -u PYTHONPATH $py -c 'import gunicorn; print(gunicorn.__version__)' 2>/dev/null)"
+  echo "uwsgi	$(uwsgi --version 2>/dev/null)"
+  echo "waitress	$(env -u PYTHONPATH $py -c 'import importlib.metadata as m; print(m.version("waitress"))' 2>/dev/null)"
+  echo "bjoern	$(env PYTHONPATH="$bjoern_path" $py -c '
+import importlib.metadata as m, bjoern
+try: print(m.version("bjoern"))
+except Exception: print(getattr(bjoern, "__version__", "?"))' 2>/dev/null)"
+  echo "nginx	$(nginx -v 2>&1 | sed 's/^nginx version: nginx\///')"
+  echo "wrk	$(wrk -v 2>&1 | head -1 | awk '{ print $2 }')"
+  echo "python	$($py -c 'import sys; print(sys.version.split()[0])')"
+  echo "duration	$duration"
+  echo "rounds	$rounds"
+  echo "host	$host:$port"
+  echo "scenarios	$scenarios"
+  echo "servers	$active"
+} >"$out/meta.tsv"
+for s in $active; do
+  printf 'command\t%s\t%s\t%s\n' "$s" ka "$(command_for "$s" ka)" >>"$out/notes.txt"
+  if [[ $s == uwsgi && " $scenarios " == *" sleep "* ]]; then
+    printf 'command\t%s\t%s\t%s\n' "$s" sleep "$(command_for "$s" sleep)" >>"$out/notes.txt"
+  fi
+done
+
+for ((round = 1; round <= rounds; round++)); do
+  for sc in $scenarios; do
+    for s in $active; do
+      applies "$s" "$sc" && run_one "$s" "$sc" "$round"
+    done
   done
 done
 
-/usr/bin/python3 - "$out/results.tsv" <<'PY'
-import sys, statistics, collections
-rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
-by = collections.defaultdict(list); rss = collections.defaultdict(list)
-for name, mode, rnd, rps, r, _ in rows:
-    if rps: by[(name, mode)].append(float(rps))
-    if r.isdigit(): rss[name].append(int(r))
-print("\n| server | mode | req/s median (rounds) | worker RSS KiB |\n|---|---|---|---|")
-for (name, mode), v in sorted(by.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-    print(f"| {name} | {mode} | {statistics.median(v):,.0f} ({' / '.join(f'{x:,.0f}' for x in v)}) | {max(rss[name]) if rss[name] else '?'} |")
-modes = sorted({m for _, m in by})
-for m in modes:
-    q = {n: statistics.median(v) for (n, mm), v in by.items() if mm == m}
-    for n in q:
-        if n.startswith("qilin"):
-            for p in q:
-                if not p.startswith("qilin"):
-                    print(f"ratio {m}: {n} / {p} = {q[n] / q[p]:.2f}x")
-PY
-echo "raw results: $out"
+report "$out" | tee "$out/results.md"
+note "raw results: $out"
