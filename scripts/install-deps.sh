@@ -8,9 +8,13 @@ packages=(
   libgtest-dev               # unit tests
   python3-pytest python3-requests  # black-box tests
   python3-django             # the Django app-loading test
+  python3-pastedeploy        # --paste (PasteDeploy ini files)
   gunicorn                   # the oracle some tests compare with (test_hooks.py)
   curl                       # tests and the README's example
   strace                     # the sendfile tests watch the worker's syscalls
+  wrk                        # test_reload.py: load through HUPs (and bench/)
+  libssl-dev openssl         # TLS (OpenSSL), and the CLI the TLS tests make certificates with
+  clang libclang-rt-14-dev   # the fuzz build: clang++ and its libFuzzer/ASan/UBSan runtimes
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -38,7 +38,7 @@ worker_connections worker_exit worker_int worker_tmp_dir workers wsgi_app
 """.split())
 
 # qilin's own settings, which gunicorn does not have.
-QILIN_SETTINGS = ["header_timeout"]
+QILIN_SETTINGS = ["header_timeout", "metrics_bind", "reload_rolling"]
 
 PRINT_LINE_RE = re.compile(r"^([a-z0-9_]+) +=(?: (.*))?$")
 

@@ -776,7 +776,7 @@ WORKER_KINDS = [k.strip() for k in
                 if k.strip()]
 BOTH_KINDS_MODULES = {"test_wsgi_environ", "test_wsgi_input", "test_wsgi_response",
                       "test_disconnects", "test_validator", "test_gunicorn_requests",
-                      "test_slow_clients"}
+                      "test_slow_clients", "test_tls"}
 
 
 def pytest_generate_tests(metafunc):

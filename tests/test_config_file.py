@@ -315,10 +315,10 @@ def test_config_module_that_raises_shows_traceback_exit_1(run_server, tmp_path):
 
 @pytest.mark.gunicorn20_differs("gunicorn implements these settings")
 @pytest.mark.parametrize("text,name", [
-    ("statsd_host = 'localhost:8125'\n", "statsd_host"),
-    ("certfile = '/etc/hostname'\n", "certfile"),
+    ("spew = True\n", "spew"),
+    ("reload_engine = 'poll'\n", "reload_engine"),
     ("worker_class = 'tornado'\n", "tornado"),
-    ("logconfig_dict = {'version': 1}\n", "logconfig_dict"),
+    ("dirty_workers = 2\n", "dirty_workers"),
 ])
 def test_unsupported_setting_in_config_file_is_refused(run_server, tmp_path, text, name):
     path = conf(tmp_path, text)
@@ -329,8 +329,8 @@ def test_unsupported_setting_in_config_file_is_refused(run_server, tmp_path, tex
 
 def test_unsupported_setting_left_at_its_default_is_fine(run_server, tmp_path):
     path = conf(tmp_path, """\
-        statsd_host = None
-        certfile = None
+        spew = False
+        reload_engine = 'auto'
         worker_connections = 1000
         accesslog = None
         """)

@@ -5,6 +5,9 @@ import os
 import signal
 import time
 
+import pytest
+
+from config_support import assert_one_line_error, run
 from conftest import free_port, wait_until
 
 
@@ -56,3 +59,12 @@ def test_without_capture_output_prints_stay_on_the_streams(start_server, tmp_pat
     wait_until(lambda: "print-to-stdout three" in srv.stdout_path.read_text(), 5,
                message="the print on stdout")
     assert "three" not in text(log)
+
+
+@pytest.mark.parametrize("flag", ["--error-logfile", "--access-logfile"])
+def test_log_file_in_a_missing_directory_is_one_line_exit_1(run_server, tmp_path, flag):
+    target = tmp_path / "no" / "such" / "dir" / "x.log"
+    r = run(run_server, [flag, str(target)])
+    assert r.rc == 1, r
+    assert_one_line_error(r, str(target))
+    assert "Booting worker" not in r.err

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <random>
 
+#include "log/statsd.h"
 #include "sys/heartbeat_table.h"
 #include "sys/process_owner.h"
 #include "sys/proc_title.h"
@@ -45,8 +46,14 @@ std::string signal_full_name(int sig) {
 
 }  // namespace
 
-Arbiter::Arbiter(ArbiterOptions options, log::ErrorLog& log, WorkerRuntime& runtime, Hooks& hooks)
-    : options_(std::move(options)), log_(log), runtime_(runtime), hooks_(hooks), num_workers_(0) {}
+Arbiter::Arbiter(ArbiterOptions options, log::ErrorLog& log, WorkerRuntime& runtime, Hooks& hooks,
+                 Reloader& reloader)
+    : options_(std::move(options)),
+      log_(log),
+      runtime_(runtime),
+      hooks_(hooks),
+      reloader_(reloader),
+      num_workers_(0) {}
 
 Arbiter::~Arbiter() = default;
 
@@ -79,13 +86,18 @@ int Arbiter::run() {
     return 1;
   }
   listeners_ = std::move(*bound);
-  std::string urls;
-  for (auto& l : listeners_) {
-    sys::set_nonblocking(l.fd(), true);
-    if (!urls.empty()) urls += ",";
-    urls += l.url();
+  for (auto& l : listeners_) sys::set_nonblocking(l.fd(), true);
+  log_listening();
+  if (!options_.metrics_bind.empty()) {
+    metrics_ = std::make_unique<MetricsExporter>();
+    if (Status s = metrics_->start(options_.metrics_bind); !s) {
+      log_.error(s.message());
+      for (auto& l : listeners_) l.close(/*keep_file=*/false);
+      pidfile_.unlink();
+      return 1;
+    }
+    log_.info("Metrics at: " + metrics_->url() + "/metrics");
   }
-  log_.info("Listening at: " + urls + " (" + std::to_string(getpid()) + ")");
   log_.info("Using worker: " + options_.worker_class);
 
   signals_.install({SIGHUP, SIGQUIT, SIGINT, SIGTERM, SIGTTIN, SIGTTOU, SIGUSR1, SIGUSR2, SIGWINCH,
@@ -96,7 +108,8 @@ int Arbiter::run() {
   manage_workers();
   while (!exit_code_) {
     pollfd p{signals_.fd(), POLLIN, 0};
-    ::poll(&p, 1, 1000);
+    // A reload plan waits on new workers getting ready: look more often.
+    ::poll(&p, 1, reload_ ? 50 : 1000);
     std::vector<int> pending = signals_.drain();
     // SIGCHLD first so a halting exit code is seen before anything else.
     reap_workers();
@@ -106,6 +119,7 @@ int Arbiter::run() {
     }
     if (exit_code_) break;
     murder_workers();
+    advance_reload();
     manage_workers();
   }
   return shut_down();
@@ -173,17 +187,6 @@ void Arbiter::dispatch(int sig) {
   }
 }
 
-void Arbiter::handle_hup() {
-  log_.info("Hang up: Master");
-  // As gunicorn's reload: the count goes back to the configured one, then
-  // on_reload, then new workers first; the oldest surplus ones are retired
-  // gracefully by manage_workers(), so there is no moment without workers.
-  if (Status s = change_num_workers(options_.workers); !s) return hook_failed("nworkers_changed", s);
-  if (Status s = hooks_.on_reload(); !s) return hook_failed("on_reload", s);
-  for (int i = 0; i < options_.workers && !exit_code_; ++i) spawn_worker();
-  manage_workers();
-}
-
 void Arbiter::handle_term() {
   stopping_graceful_ = true;
   exit_code_ = 0;
@@ -239,6 +242,7 @@ void Arbiter::spawn_worker() {
     per_worker.max_requests = options_.max_requests + jitter;
   }
   WorkerContext context{age, slot, listeners_, heartbeat_, log_, per_worker};
+  if (metrics_) context.metrics = metrics_->worker_started(slot);
   if (Status s = hooks_.pre_fork(context); !s) {
     heartbeat_.release(slot);
     return hook_failed("pre_fork", s);
@@ -253,7 +257,7 @@ void Arbiter::spawn_worker() {
   }
   if (pid == 0) run_child(context);
   runtime_.after_fork_parent();
-  workers_[pid] = WorkerRecord{age, slot};
+  workers_[pid] = WorkerRecord{age, slot, sys::monotonic_ms()};
   hooks_.forked(age, pid);
 }
 
@@ -261,6 +265,7 @@ void Arbiter::spawn_worker() {
 // the worker itself, then "Worker exiting" and worker_exit whatever happened.
 void Arbiter::run_child(const WorkerContext& context) {
   signals_.reset();
+  if (metrics_) ::close(metrics_->listen_fd());  // the master's alone
   runtime_.after_fork_child();
   sys::set_proc_title("qilin: worker [" + options_.proc_name + "]");
   log_.info("Booting worker with pid: " + std::to_string(getpid()));
@@ -285,17 +290,51 @@ void Arbiter::run_child(const WorkerContext& context) {
 }
 
 void Arbiter::manage_workers() {
-  while (int(workers_.size()) < num_workers_ && !exit_code_) {
-    size_t before = workers_.size();
-    spawn_worker();
-    if (workers_.size() == before) break;
+  // While a reload plan runs, it alone starts and retires workers.
+  if (!reload_) {
+    while (int(workers_.size()) < num_workers_ && !exit_code_) {
+      size_t before = workers_.size();
+      spawn_worker();
+      if (workers_.size() == before) break;
+    }
+    const size_t keep = size_t(std::max(0, num_workers_.load()));
+    if (workers_.size() > keep) {
+      std::vector<std::pair<int, pid_t>> by_age;
+      for (auto& [pid, w] : workers_) by_age.push_back({w.age, pid});
+      std::sort(by_age.begin(), by_age.end());
+      for (size_t i = 0; i + keep < by_age.size(); ++i) retire_worker(by_age[i].second);
+    }
   }
-  const size_t keep = size_t(std::max(0, num_workers_.load()));
-  if (workers_.size() > keep) {
-    std::vector<std::pair<int, pid_t>> by_age;
-    for (auto& [pid, w] : workers_) by_age.push_back({w.age, pid});
-    std::sort(by_age.begin(), by_age.end());
-    for (size_t i = 0; i + keep < by_age.size(); ++i) kill_worker(by_age[i].second, SIGTERM);
+  report_worker_metrics();
+}
+
+void Arbiter::retire_worker(pid_t pid) {
+  auto it = workers_.find(pid);
+  if (it == workers_.end() || it->second.retired_ms != 0) return;  // already stopping
+  it->second.retired_ms = sys::monotonic_ms();
+  kill_worker(pid, SIGTERM);
+}
+
+void Arbiter::report_worker_metrics() {
+  log::Statsd* statsd = log_.statsd();
+  const int active = int(std::min(workers_.size(), size_t(std::max(0, num_workers_.load()))));
+  if (active != reported_workers_) {
+    reported_workers_ = active;
+    log_.debug(std::to_string(active) + " workers");
+    if (statsd) statsd->gauge("gunicorn.workers", active);
+  }
+  if (!options_.backlog_metric && !metrics_) return;
+  int backlog = 0;
+  bool any_tcp = false;
+  for (const auto& l : listeners_) {
+    if (l.is_unix()) continue;
+    any_tcp = true;
+    backlog += sys::listen_queue_length(l.fd());
+  }
+  if (metrics_) metrics_->update(int(workers_.size()), num_workers_.load(), any_tcp ? backlog : -1);
+  if (options_.backlog_metric && any_tcp) {
+    log_.debug("socket backlog: " + std::to_string(backlog));
+    if (statsd) statsd->histogram("gunicorn.backlog", backlog);
   }
 }
 
@@ -323,6 +362,10 @@ void Arbiter::reap_workers() {
     auto it = workers_.find(pid);
     if (it == workers_.end()) continue;  // not ours (qilin as PID 1): reaped quietly
     const int age = it->second.age;
+    if (metrics_) {
+      metrics_->worker_exited(it->second.slot);
+      if (auto cause = restart_cause(it->second, status)) metrics_->restarted(*cause);
+    }
     heartbeat_.release(it->second.slot);
     workers_.erase(it);
     if (WIFEXITED(status)) {
@@ -348,6 +391,16 @@ void Arbiter::reap_workers() {
     }
     if (Status s = hooks_.child_exit(age); !s) hook_failed("child_exit", s);
   }
+}
+
+std::optional<log::RestartCause> Arbiter::restart_cause(const WorkerRecord& worker, int status) const {
+  if (shutting_down_ || exit_code_) return std::nullopt;
+  if (worker.aborted) return log::RestartCause::kTimeout;
+  if (worker.reloaded) return log::RestartCause::kReload;
+  if (worker.retired_ms != 0) return std::nullopt;  // TTOU or a smaller count
+  // Leaving on its own with 0 is a max_requests recycle; anything else is a crash.
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return log::RestartCause::kMaxRequests;
+  return log::RestartCause::kCrash;
 }
 
 void Arbiter::kill_worker(pid_t pid, int sig) {

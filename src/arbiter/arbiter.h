@@ -1,7 +1,13 @@
 // The master process (gunicorn's arbiter): binds the listeners, forks and
 // watches the workers, and answers signals. It never touches a client socket.
 // Signal handlers only enqueue; the loop below sleeps on that queue with a
-// one-second tick and dispatches to handle_<signal>(). Single-threaded.
+// one-second tick (shorter while a reload waits for new workers) and
+// dispatches to handle_<signal>(). Single-threaded.
+// HUP reloads as gunicorn does: the settings are read again through the
+// `Reloader` (a failure keeps the previous ones), the listeners follow a
+// changed bind (unchanged addresses keep their socket), logs are reopened,
+// on_reload runs, the pidfile is rewritten, and a RollingReload plan replaces
+// the workers: new ones first, old ones retired once the new are ready.
 // Server hooks are called through `Hooks` at gunicorn's moments; a hook that
 // raises before the workers start stops the start (exit 1), one that raises
 // in the loop ends it as gunicorn's "Unhandled exception in main loop" does
@@ -18,7 +24,10 @@
 #include <vector>
 
 #include "arbiter/hooks.h"
+#include "arbiter/metrics_exporter.h"
 #include "arbiter/pidfile.h"
+#include "arbiter/reloader.h"
+#include "arbiter/rolling_reload.h"
 #include "arbiter/worker_runtime.h"
 #include "log/error_log.h"
 #include "sys/bind_address.h"
@@ -38,17 +47,24 @@ struct ArbiterOptions {
   int graceful_timeout_seconds = 30;
   int64_t max_requests = 0;
   int64_t max_requests_jitter = 0;
+  // HUP replaces this many workers at a time, each batch once the new ones
+  // are ready (--reload-rolling); 0: all of them at once.
+  int reload_rolling = 0;
   std::string pidfile;
   std::string proc_name = "qilin";
   int64_t uid = 0, gid = 0;  // workers switch to these (0: stay)
   bool initgroups = false;
   bool daemonized = false;   // WINCH only acts on a daemonized master, as gunicorn
+  bool backlog_metric = false;  // --enable-backlog-metric: gunicorn.backlog each loop
+  std::string metrics_bind;     // --metrics-bind: Prometheus at http://ADDRESS/metrics; "" off
   worker::WorkerOptions worker;  // max_requests there is set per worker, with jitter
 };
 
 class Arbiter : private MasterView {
  public:
-  Arbiter(ArbiterOptions options, log::ErrorLog& log, WorkerRuntime& runtime, Hooks& hooks);
+  // `reloader` gives the settings on HUP; it must outlive the Arbiter.
+  Arbiter(ArbiterOptions options, log::ErrorLog& log, WorkerRuntime& runtime, Hooks& hooks,
+          Reloader& reloader);
   ~Arbiter();
   // Runs until stopped; returns the process exit code. In a worker child it
   // never returns: the child exits with the runtime's code.
@@ -58,7 +74,10 @@ class Arbiter : private MasterView {
   struct WorkerRecord {
     int age;
     int slot;
-    bool aborted = false;  // SIGABRT sent for a timeout; SIGKILL next
+    int64_t started_ms;      // when it was forked (monotonic)
+    int64_t retired_ms = 0;  // when it was told to stop gracefully; 0: not yet
+    bool aborted = false;    // SIGABRT sent for a timeout; SIGKILL next
+    bool reloaded = false;   // retired to make way for a HUP's new workers
   };
 
   void handle_hup();
@@ -84,11 +103,29 @@ class Arbiter : private MasterView {
   int startup_failed(const std::string& hook, const Status& status);
   int shut_down();
 
+  // HUP: opens, in order and with gunicorn's retries, the addresses of
+  // `next.bind` that have no socket yet; those that stay keep theirs.
+  Result<std::vector<sys::Listener>> listeners_for(const ArbiterOptions& next);
+  // Makes `listeners` current. What is left of the previous ones (the
+  // dropped addresses) is closed here; old workers keep their own copies
+  // until they exit.
+  void swap_listeners(std::vector<sys::Listener> listeners);
+  void log_listening();
+  void rewrite_pidfile();
+  // One tick of the reload plan, if one is under way.
+  void advance_reload();
+
   void spawn_worker();
   [[noreturn]] void run_child(const WorkerContext& context);
   void manage_workers();
+  // Graceful stop of one worker (TERM), remembered for the reload plan.
+  void retire_worker(pid_t pid);
+  void report_worker_metrics();  // the "N workers" line, gunicorn.workers, gunicorn.backlog
   void murder_workers();
   void reap_workers();
+  // Why a reaped worker will be replaced, for the metrics; nullopt when it
+  // will not be (retired to scale down, or the master is stopping).
+  std::optional<log::RestartCause> restart_cause(const WorkerRecord& worker, int status) const;
   void kill_worker(pid_t pid, int sig);
   void kill_workers(int sig);
   // Stops all workers: TERM and graceful_timeout, or QUIT and a short wait.
@@ -101,15 +138,19 @@ class Arbiter : private MasterView {
   log::ErrorLog& log_;
   WorkerRuntime& runtime_;
   Hooks& hooks_;
+  Reloader& reloader_;
   pid_t pid_ = 0;
   std::vector<sys::Listener> listeners_;
   sys::HeartbeatTable heartbeat_;
   sys::SignalQueue signals_;
   Pidfile pidfile_;
   std::map<pid_t, WorkerRecord> workers_;
+  std::unique_ptr<MetricsExporter> metrics_;  // set with --metrics-bind
+  std::optional<RollingReload> reload_;  // from a HUP until its last old worker is retired
   // Atomic: a hook may assign server.num_workers from a thread of its own.
   std::atomic<int> num_workers_;
   int next_age_ = 0;
+  int reported_workers_ = -1;  // the worker count last logged (and sent to statsd)
   // Set when the loop must end: the exit code and the halt reason.
   std::optional<int> exit_code_;
   std::string halt_reason_;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/strings.h"
+#include "tls/server_context.h"
 
 namespace qilin::arbiter {
 
@@ -28,12 +29,20 @@ Result<ArbiterOptions> arbiter_options_from(const config::Config& config) {
   o.graceful_timeout_seconds = int(config.integer("graceful_timeout"));
   o.max_requests = config.integer("max_requests");
   o.max_requests_jitter = config.integer("max_requests_jitter");
+  o.reload_rolling = int(config.integer("reload_rolling"));
   if (!config.is_none("pidfile")) o.pidfile = config.string("pidfile");
   o.proc_name = config.process_name();
   o.uid = config.integer("user");
   o.gid = config.integer("group");
   o.initgroups = config.boolean("initgroups");
   o.daemonized = config.boolean("daemon");
+  o.backlog_metric = config.boolean("enable_backlog_metric");
+  if (!config.is_none("metrics_bind")) {
+    o.metrics_bind = config.string("metrics_bind");
+    if (auto parsed = sys::parse_bind_address(o.metrics_bind); !parsed) {
+      return Result<ArbiterOptions>::error("metrics_bind: " + parsed.message());
+    }
+  }
   // Unix sockets belong to the workers' user, as gunicorn chowns them.
   o.listen.uid = o.uid;
   o.listen.gid = o.gid;
@@ -77,6 +86,17 @@ Result<ArbiterOptions> arbiter_options_from(const config::Config& config) {
   auto proxy = sys::IpAllowList::parse(config.list("proxy_allow_ips"));
   if (!proxy) return Result<ArbiterOptions>::error("Invalid proxy_allow_ips: " + proxy.message());
   w.proxy_allow = *proxy;
+  // TLS when certfile or keyfile is set (gunicorn's is_ssl). The context is
+  // built here, once, so a certificate or key that cannot serve stops the
+  // start-up (and a HUP), instead of every worker failing on it.
+  if (!config.string("certfile").empty() || !config.string("keyfile").empty()) {
+    auto tls = tls::ServerContext::create(
+        {config.string("certfile"), config.string("keyfile"), config.string("ca_certs"),
+         int(config.integer("cert_reqs")), config.string("ciphers"),
+         config.boolean("suppress_ragged_eofs")});
+    if (!tls) return Result<ArbiterOptions>::error(tls.message());
+    w.tls = *tls;
+  }
   return o;
 }
 

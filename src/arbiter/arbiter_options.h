@@ -1,6 +1,7 @@
 // Turns the resolved settings into the plain options the master and its
-// workers run with. Done once in the master; every later layer reads plain
-// data, not the settings table.
+// workers run with. Done in the master at start-up, and again from the
+// re-read settings on every HUP; every later layer reads plain data, not
+// the settings table.
 #pragma once
 
 #include "arbiter/arbiter.h"

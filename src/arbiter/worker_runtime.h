@@ -11,6 +11,7 @@
 
 #include "log/error_log.h"
 #include "sys/heartbeat_table.h"
+#include "sys/metrics_table.h"
 #include "sys/listener.h"
 #include "worker/worker_options.h"
 
@@ -23,6 +24,7 @@ struct WorkerContext {
   sys::HeartbeatTable& heartbeat;
   log::ErrorLog& log;
   const worker::WorkerOptions& options;
+  sys::WorkerMetrics* metrics = nullptr;  // this worker's counters, with --metrics-bind
 };
 
 class WorkerRuntime {
@@ -33,7 +35,9 @@ class WorkerRuntime {
   // In the child, first thing after fork.
   virtual void after_fork_child() = 0;
   // In the child. Loads the application (unless it was preloaded) and
-  // serves. Returns the exit code: 0, 1 (aborted), 3 (boot error) or 4
+  // serves, marking its heartbeat slot ready once it accepts connections
+  // (on HUP the master retires old workers only when new ones are ready).
+  // Returns the exit code: 0, 1 (aborted), 3 (boot error) or 4
   // (application load error).
   virtual int run_worker(const WorkerContext& context) = 0;
   // In the child, last thing before _exit() (atexit handlers).

@@ -141,12 +141,12 @@ TEST(Config, HooksAreOpaqueHandles) {
 
 TEST(Config, UnsupportedSettingsAreRefusedUnlessAtTheirDefault) {
   Config config = fresh();
-  EXPECT_EQ(config.set_from_text("statsd_host", "localhost:8125", Source::kCommandLine).message(),
-            "setting 'statsd_host' (--statsd-host) is not supported yet");
+  EXPECT_EQ(config.set_from_text("spew", "true", Source::kCommandLine).message(),
+            "setting 'spew' (--spew) is not supported yet");
   EXPECT_EQ(config.set_from_text("reload", "true", Source::kCommandLine).message(),
             "setting 'reload' (--reload) is not supported yet");
-  EXPECT_EQ(config.set_value("logconfig_dict", PyHandle{&config}, Source::kConfigFile).message(),
-            "setting 'logconfig_dict' is not supported yet");
+  EXPECT_EQ(config.set_value("dirty_post_fork", PyHandle{&config}, Source::kConfigFile).message(),
+            "setting 'dirty_post_fork' is not supported yet");
   EXPECT_TRUE(config.set_from_text("reload", "false", Source::kConfigFile));
   EXPECT_TRUE(config.set_from_text("worker_connections", "1000", Source::kCommandLine));
   EXPECT_TRUE(config.set_value("user", Value(), Source::kConfigFile));  // None: the euid

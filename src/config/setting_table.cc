@@ -252,6 +252,25 @@ std::vector<Setting> make_table() {
        .help = "Seconds workers get to finish their requests on a graceful stop.",
        .doc = "After a graceful stop or restart, workers have this many seconds to finish "
               "the requests in hand; those still running afterwards are killed."},
+      {.name = "reload_rolling",
+       .section = S::kWorkerProcesses,
+       .flags = {"--reload-rolling"},
+       .meta = "INT",
+       .type = T::kInt,
+       .arg_type = AT::kInt,
+       .validate = validate_pos_int,
+       .default_value = integer(0),
+       .support = kYes,
+       .qilin_only = true,
+       .help = "On HUP, replace workers this many at a time (0: all at once).",
+       .doc = "qilin's own setting (gunicorn has none). On HUP the master starts this many "
+              "new workers, waits until they have loaded the application and accept "
+              "connections (at most `timeout` seconds), stops as many old workers "
+              "gracefully, waits until they are gone (at most `graceful_timeout` seconds), "
+              "and repeats until every old worker is replaced. There are never more than "
+              "`workers` + N worker processes, which suits hosts with little memory. 0 "
+              "keeps gunicorn's order: all new workers first, then every old one is "
+              "stopped (qilin stops them once the new ones are ready)."},
       {.name = "keepalive",
        .section = S::kWorkerProcesses,
        .flags = {"--keep-alive"},
@@ -596,6 +615,7 @@ std::vector<Setting> make_table() {
        .action = A::kStoreTrue,
        .validate = validate_bool,
        .default_value = flag(false),
+       .support = kYes,
        .help = "Keep access log lines out of syslog.",
        .doc = "With `syslog` on, send only the error log there, not the access log."},
       {.name = "access_log_format",
@@ -649,6 +669,7 @@ std::vector<Setting> make_table() {
        .type = T::kClass,
        .validate = validate_class,
        .default_value = text("gunicorn.glogging.Logger"),
+       .support = kYes,
        .help = "Python class that does the server's logging.",
        .doc = "A dotted path to a logger class shaped like `gunicorn.glogging.Logger`. The "
               "default becomes the StatsD logger when `statsd_host` is set."},
@@ -658,6 +679,7 @@ std::vector<Setting> make_table() {
        .meta = "FILE",
        .validate = validate_string,
        .default_value = none(),
+       .support = kYes,
        .help = "Logging configuration file in the logging.config.fileConfig format.",
        .doc = "An INI file handed to Python's `logging.config.fileConfig`."},
       {.name = "logconfig_dict",
@@ -666,6 +688,7 @@ std::vector<Setting> make_table() {
        .validate = validate_object,
        .default_value = hook(),
        .default_doc = "`{}`",
+       .support = kYes,
        .help = "Logging configuration as a dict for logging.config.dictConfig.",
        .doc = "A dict for Python's `logging.config.dictConfig`; it takes precedence over "
               "`logconfig` and `logconfig_json`. Held as a reference to the Python dict."},
@@ -675,6 +698,7 @@ std::vector<Setting> make_table() {
        .meta = "FILE",
        .validate = validate_string,
        .default_value = none(),
+       .support = kYes,
        .help = "Logging configuration as a JSON file for logging.config.dictConfig.",
        .doc = "A JSON file whose content is handed to `logging.config.dictConfig`."},
       {.name = "syslog_addr",
@@ -683,6 +707,7 @@ std::vector<Setting> make_table() {
        .meta = "SYSLOG_ADDR",
        .validate = validate_string,
        .default_value = text("udp://localhost:514"),
+       .support = kYes,
        .help = "Where syslog messages go: unix://PATH, udp://HOST:PORT or tcp://HOST:PORT.",
        .doc = "The syslog destination. A unix socket may end in `#stream` or `#dgram`. The "
               "default is the one gunicorn uses on Linux."},
@@ -693,6 +718,7 @@ std::vector<Setting> make_table() {
        .action = A::kStoreTrue,
        .validate = validate_bool,
        .default_value = flag(false),
+       .support = kYes,
        .help = "Also send logs to syslog.",
        .doc = "Copy the error log, and the access log unless "
               "`disable_redirect_access_to_syslog`, to syslog."},
@@ -702,6 +728,7 @@ std::vector<Setting> make_table() {
        .meta = "SYSLOG_PREFIX",
        .validate = validate_string,
        .default_value = none(),
+       .support = kYes,
        .help = "Program name used in syslog lines.",
        .doc = "Syslog lines are tagged `gunicorn.PREFIX.error` or `.access`; unset, the "
               "process name is used."},
@@ -711,6 +738,7 @@ std::vector<Setting> make_table() {
        .meta = "SYSLOG_FACILITY",
        .validate = validate_string,
        .default_value = text("user"),
+       .support = kYes,
        .help = "Syslog facility name.",
        .doc = "The facility of syslog messages: `user`, `daemon`, `local0` to `local7`, ..."},
       {.name = "enable_stdio_inheritance",
@@ -730,6 +758,7 @@ std::vector<Setting> make_table() {
        .meta = "STATSD_ADDR",
        .validate = validate_statsd_address,
        .default_value = none(),
+       .support = kYes,
        .help = "StatsD server to send metrics to, HOST:PORT or unix://PATH.",
        .doc = "Setting it turns on StatsD metrics (request counts, durations, worker "
               "counts). The port defaults to 8125."},
@@ -739,6 +768,7 @@ std::vector<Setting> make_table() {
        .meta = "DOGSTATSD_TAGS",
        .validate = validate_string,
        .default_value = text(""),
+       .support = kYes,
        .help = "Comma-separated DogStatsD tags added to every metric.",
        .doc = "Tags in DogStatsD's `key:value` form appended to each metric sent."},
       {.name = "statsd_prefix",
@@ -747,6 +777,7 @@ std::vector<Setting> make_table() {
        .meta = "STATSD_PREFIX",
        .validate = validate_string,
        .default_value = text(""),
+       .support = kYes,
        .help = "Prefix for StatsD metric names.",
        .doc = "Prepended, with a dot, to the name of every metric sent to StatsD."},
       {.name = "enable_backlog_metric",
@@ -756,9 +787,28 @@ std::vector<Setting> make_table() {
        .action = A::kStoreTrue,
        .validate = validate_bool,
        .default_value = flag(false),
+       .support = kYes,
        .help = "Report the listen queue length as a StatsD metric.",
        .doc = "Each master loop sends the number of connections waiting in the listen "
               "queue as `gunicorn.backlog` (Linux only)."},
+
+      {.name = "metrics_bind",
+       .section = S::kLogging,
+       .flags = {"--metrics-bind"},
+       .meta = "ADDRESS",
+       .validate = validate_string,
+       .default_value = none(),
+       .support = kYes,
+       .qilin_only = true,
+       .help = "Serve Prometheus metrics at http://ADDRESS/metrics from the master.",
+       .doc = "qilin's own setting (gunicorn has none). The master listens on this "
+              "`HOST:PORT` (or `unix:PATH`) and answers `GET /metrics` in Prometheus' text "
+              "format, summed over all workers through shared memory: responses by status "
+              "class, request time as histograms for the queue wait, the application and "
+              "the sending of the response, requests in flight, live and desired workers, "
+              "worker restarts by cause (timeout, max_requests, crash, reload) and the "
+              "listen backlog. Unset (the default), nothing listens and workers count "
+              "nothing."},
 
       // ---- Process Naming -------------------------------------------------
       {.name = "proc_name",
@@ -796,6 +846,7 @@ std::vector<Setting> make_table() {
        .meta = "STRING",
        .validate = validate_string,
        .default_value = none(),
+       .support = kYes,
        .help = "Load the application from a PasteDeploy config file (FILE#SECTION).",
        .doc = "Takes the application from a PasteDeploy INI file instead of APP_MODULE; "
               "choose a section with `#name`. A `[loggers]` section in that file becomes the "
@@ -1025,16 +1076,21 @@ std::vector<Setting> make_table() {
        .meta = "FILE",
        .validate = validate_string,
        .default_value = none(),
+       .support = kYes,
        .help = "TLS private key file.",
-       .doc = "The private key for TLS. Setting it, or `certfile`, turns TLS on."},
+       .doc = "The PEM private key for TLS. Unset, the key is read from `certfile`. An "
+              "encrypted key is refused at start-up: qilin reads no password."},
       {.name = "certfile",
        .section = S::kSsl,
        .flags = {"--certfile"},
        .meta = "FILE",
        .validate = validate_string,
        .default_value = none(),
+       .support = kYes,
        .help = "TLS certificate file.",
-       .doc = "The certificate (chain) for TLS. Setting it turns TLS on."},
+       .doc = "The PEM certificate, then its chain, for TLS. Setting it (or `keyfile`) turns "
+              "TLS on for every listener. The files are loaded and checked once, at start-up "
+              "and on HUP: a certificate and key that do not match stop the start-up."},
       {.name = "ssl_version",
        .section = S::kSsl,
        .flags = {"--ssl-version"},
@@ -1042,26 +1098,31 @@ std::vector<Setting> make_table() {
        .validate = validate_ssl_version,
        .default_value = integer(2),
        .default_doc = "`2` (`ssl.PROTOCOL_TLS`)",
+       .support = kYes,
        .help = "Deprecated and ignored; use the ssl_context hook.",
-       .doc = "Formerly chose the TLS protocol version. gunicorn ignores it and warns; "
-              "configure the context through `ssl_context` instead."},
+       .doc = "Formerly chose the TLS protocol version. Ignored, with gunicorn's warning on "
+              "stderr when it is set to anything but 2; TLS 1.2 and 1.3 are served."},
       {.name = "cert_reqs",
        .section = S::kSsl,
        .flags = {"--cert-reqs"},
        .type = T::kInt,
        .validate = validate_pos_int,
        .default_value = integer(0),
+       .support = kYes,
        .help = "Client certificates: 0 not asked, 1 optional, 2 required.",
        .doc = "Whether TLS clients must present a certificate (`ssl.CERT_NONE`, "
-              "`CERT_OPTIONAL`, `CERT_REQUIRED`)."},
+              "`CERT_OPTIONAL`, `CERT_REQUIRED`). A certificate that does not verify "
+              "against `ca_certs` fails the handshake with 1 and 2; with 2, so does none."},
       {.name = "ca_certs",
        .section = S::kSsl,
        .flags = {"--ca-certs"},
        .meta = "FILE",
        .validate = validate_string,
        .default_value = none(),
+       .support = kYes,
        .help = "CA certificates file for checking client certificates.",
-       .doc = "The certificate authorities that client certificates are verified against."},
+       .doc = "The PEM certificate authorities that client certificates are verified "
+              "against; unset, the system's default CA paths."},
       {.name = "suppress_ragged_eofs",
        .section = S::kSsl,
        .flags = {"--suppress-ragged-eofs"},
@@ -1069,9 +1130,12 @@ std::vector<Setting> make_table() {
        .action = A::kStoreTrue,
        .validate = validate_bool,
        .default_value = flag(true),
+       .support = kYes,
        .help = "Treat a TLS connection closed without close_notify as a normal end.",
-       .doc = "Passed to `wrap_socket`. It is already on by default, so the flag changes "
-              "nothing; only a config file can turn it off."},
+       .doc = "On, a client that closes its TCP connection without TLS close_notify ends "
+              "its stream as a clean close would (a short body ends early). Off, that is "
+              "an error: the request is dropped, or `wsgi.input` raises. It is already on "
+              "by default, so the flag changes nothing; only a config file can turn it off."},
       {.name = "do_handshake_on_connect",
        .section = S::kSsl,
        .flags = {"--do-handshake-on-connect"},
@@ -1079,16 +1143,21 @@ std::vector<Setting> make_table() {
        .action = A::kStoreTrue,
        .validate = validate_bool,
        .default_value = flag(false),
+       .support = kYes,
        .help = "Do the TLS handshake as soon as the connection is accepted.",
-       .doc = "Perform the TLS handshake when the socket is wrapped rather than on first "
-              "read."},
+       .doc = "Accepted; both values behave the same. qilin always starts the handshake as "
+              "soon as it accepts a connection, on the worker's event loop without blocking, "
+              "and it must end within `header_timeout`."},
       {.name = "ciphers",
        .section = S::kSsl,
        .flags = {"--ciphers"},
        .validate = validate_string,
        .default_value = none(),
+       .support = kYes,
        .help = "OpenSSL cipher list for TLS.",
-       .doc = "A cipher string in OpenSSL's format; unset, Python's defaults apply."},
+       .doc = "A cipher list in OpenSSL's format, for TLS 1.2 (TLS 1.3's suites are "
+              "OpenSSL's defaults); unset, Python's default list, as gunicorn's default "
+              "context has. A list OpenSSL selects no cipher from is refused at start-up."},
 
       // ---- HTTP/2 ---------------------------------------------------------
       {.name = "http_protocols",
@@ -1163,6 +1232,7 @@ std::vector<Setting> make_table() {
        .action = A::kAppend,
        .validate = validate_string_list,
        .default_value = strings({}),
+       .support = kYes,
        .help = "KEY=VALUE global for the PasteDeploy configuration; repeatable.",
        .doc = "Each `KEY=VALUE` becomes a global of the PasteDeploy configuration (`\\=` "
               "stands for a literal `=`)."},

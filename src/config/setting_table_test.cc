@@ -148,7 +148,7 @@ TEST(SettingTable, QilinOwnSettingsAreFew) {
   for (const Setting& row : setting_table()) {
     if (row.qilin_only) own.push_back(row.name);
   }
-  EXPECT_EQ(own, (std::vector<std::string_view>{"header_timeout"}));
+  EXPECT_EQ(own, (std::vector<std::string_view>{"reload_rolling", "header_timeout", "metrics_bind"}));
 }
 
 TEST(SettingTable, SectionSizesMatchGunicorn) {
@@ -187,7 +187,7 @@ TEST(SettingTable, NamesAndFlagsAreUnique) {
       EXPECT_EQ(flag[0], '-') << flag;
     }
   }
-  EXPECT_EQ(with_flags, 95);  // gunicorn's 94 and --header-timeout; 25 are config-file only
+  EXPECT_EQ(with_flags, 97);  // gunicorn's 94 and qilin's three; 25 are config-file only
 }
 
 TEST(SettingTable, GunicornsFlagQuirksAreKept) {
@@ -258,7 +258,7 @@ TEST(SettingTable, EveryDefaultPassesItsValidator) {
 TEST(SettingTable, SupportedSettingsAreTheImplementedOnes) {
   std::set<std::string_view> expected = {
       "config", "wsgi_app", "bind", "backlog", "workers", "worker_class", "threads", "max_requests",
-      "max_requests_jitter", "worker_connections", "timeout", "graceful_timeout", "keepalive", "header_timeout", "limit_request_line",
+      "max_requests_jitter", "worker_connections", "timeout", "graceful_timeout", "reload_rolling", "keepalive", "header_timeout", "limit_request_line",
       "limit_request_fields", "limit_request_field_size", "check_config", "print_config",
       "preload_app", "sendfile", "reuse_port", "chdir", "raw_env", "pidfile", "pythonpath",
       "errorlog", "loglevel", "capture_output", "proc_name", "daemon", "user", "group", "initgroups",
@@ -266,7 +266,13 @@ TEST(SettingTable, SupportedSettingsAreTheImplementedOnes) {
       "secure_scheme_headers", "forwarder_headers", "header_map", "strip_header_spaces",
       "permit_obsolete_folding", "permit_unconventional_http_method",
       "permit_unconventional_http_version", "casefold_http_method", "default_proc_name", "umask",
-      "worker_tmp_dir", "tmp_upload_dir",
+      "worker_tmp_dir", "tmp_upload_dir", "syslog", "syslog_addr", "syslog_prefix",
+      "syslog_facility", "disable_redirect_access_to_syslog", "statsd_host", "statsd_prefix",
+      "dogstatsd_tags", "enable_backlog_metric", "logger_class", "logconfig", "logconfig_dict",
+      "logconfig_json", "paste", "raw_paste_global_conf", "metrics_bind",
+      // TLS
+      "keyfile", "certfile", "ssl_version", "cert_reqs", "ca_certs", "suppress_ragged_eofs",
+      "do_handshake_on_connect", "ciphers",
       // the server hooks
       "on_starting", "on_reload", "when_ready", "pre_fork", "post_fork", "post_worker_init",
       "worker_int", "worker_abort", "pre_exec", "pre_request", "post_request", "child_exit",

@@ -7,6 +7,8 @@
 #include <cstring>
 
 #include "core/strings.h"
+#include "log/statsd.h"
+#include "log/syslog.h"
 
 namespace qilin::log {
 
@@ -49,8 +51,19 @@ Status ErrorLog::open(const std::string& target, Level level) {
 
 Status ErrorLog::reopen() { return file_.reopen(); }
 
-void ErrorLog::log(Level level, std::string_view message) {
+void ErrorLog::log(Level level, std::string_view message, bool exception) {
+  if (statsd_ && level >= Level::kWarning) {
+    statsd_->increment(exception                  ? "gunicorn.log.exception"
+                       : level == Level::kWarning ? "gunicorn.log.warning"
+                       : level == Level::kError   ? "gunicorn.log.error"
+                                                  : "gunicorn.log.critical");
+  }
+  if (forward_) {
+    forward_->emit(level, message);
+    return;
+  }
   if (!enabled(level)) return;
+  if (syslog_) syslog_->send(level, syslog_program_, message);
   std::string line = format_log_time(time(nullptr));
   line += " [";
   line += std::to_string(getpid());

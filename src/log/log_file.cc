@@ -18,6 +18,10 @@ std::vector<LogFile*>& registry() {
   static std::vector<LogFile*> files;
   return files;
 }
+std::vector<std::pair<void (*)(void*), void*>>& reopen_hooks() {
+  static std::vector<std::pair<void (*)(void*), void*>> hooks;
+  return hooks;
+}
 }  // namespace
 
 LogFile::LogFile(int std_fd) : fd_(std_fd), std_fd_(std_fd) {
@@ -35,13 +39,23 @@ LogFile::~LogFile() {
 }
 
 Status LogFile::reopen_all() {
-  std::lock_guard<std::mutex> lock(g_registry_mutex);
+  std::vector<std::pair<void (*)(void*), void*>> hooks;
   Status first;
-  for (LogFile* f : registry()) {
-    Status s = f->reopen();
-    if (!s && first) first = s;
+  {
+    std::lock_guard<std::mutex> lock(g_registry_mutex);
+    for (LogFile* f : registry()) {
+      Status s = f->reopen();
+      if (!s && first) first = s;
+    }
+    hooks = reopen_hooks();
   }
+  for (auto [hook, context] : hooks) hook(context);  // outside the lock: they may log
   return first;
+}
+
+void LogFile::also_on_reopen_all(void (*hook)(void*), void* context) {
+  std::lock_guard<std::mutex> lock(g_registry_mutex);
+  reopen_hooks().push_back({hook, context});
 }
 
 Status LogFile::open(const std::string& target) {

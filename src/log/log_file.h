@@ -31,6 +31,9 @@ class LogFile {
   // Reopens every LogFile of this process that writes to a path (USR1:
   // "reopen every log file"). Returns the first failure.
   static Status reopen_all();
+  // Also run `hook` on every reopen_all() of this process (log files that
+  // are not LogFiles, such as Python logging's handlers).
+  static void also_on_reopen_all(void (*hook)(void*), void* context);
   // Writes the bytes in one go (retrying short writes); errors are dropped.
   void write(std::string_view bytes) const;
 

@@ -2,15 +2,13 @@
 // line, GUNICORN_CMD_ARGS and the config file into settings, in gunicorn's
 // order and precedence; then main prepares the process (env, chdir,
 // sys.path), answers --print-config / --check-config, and hands over to the
-// master. Every failure here is one line on stderr and gunicorn's exit code;
-// nothing below main() prints usage errors.
-#include <sys/stat.h>
+// master, with a SettingsReloader for HUP (the same loader, run again). Every
+// failure here is one line on stderr and gunicorn's exit code; nothing below
+// main() prints usage errors.
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <string>
 #include <vector>
 
@@ -19,11 +17,10 @@
 #include "config/command_line.h"
 #include "config/config.h"
 #include "config/print_config.h"
-#include "config/value_format.h"
-#include "core/strings.h"
-#include "log/access_log.h"
-#include "log/error_log.h"
+#include "main/log_setup.h"
+#include "main/process_setup.h"
 #include "main/settings_loader.h"
+#include "main/settings_reloader.h"
 #include "sys/proc_title.h"
 #include "python/config_file.h"
 #include "python/interpreter.h"
@@ -40,42 +37,6 @@ int fail(int code, const std::string& message) {
   return code;
 }
 
-// --env, --chdir, --pythonpath, as gunicorn applies them before the app loads.
-Status prepare_process(const config::Config& cfg) {
-  auto vars = cfg.environment_variables();
-  if (!vars) return Status::error("Error: " + vars.message());
-  for (const auto& [k, v] : *vars) {
-    if (Status s = python::set_environment_variable(k, v); !s) return s;
-  }
-  if (!cfg.is_none("chdir") && !cfg.string("chdir").empty()) {
-    const std::string& dir = cfg.string("chdir");
-    if (::chdir(dir.c_str()) != 0) {
-      return Status::error("Error: can't chdir to '" + dir + "': " + std::strerror(errno));
-    }
-    if (Status s = python::prepend_sys_path(dir); !s) return s;
-  }
-  if (!cfg.is_none("worker_tmp_dir")) {
-    // No heartbeat file is made there (the heartbeat is shared memory), but
-    // a directory gunicorn's workers could not use is refused all the same.
-    const std::string& dir = cfg.string("worker_tmp_dir");
-    struct stat st;
-    if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || ::access(dir.c_str(), W_OK | X_OK) != 0) {
-      return Status::error("Error: worker_tmp_dir " + config::python_repr(dir) +
-                           " is not a writable directory");
-    }
-  }
-  if (!cfg.is_none("pythonpath") && !cfg.string("pythonpath").empty()) {
-    for (std::string_view part : split(cfg.string("pythonpath"), ',')) {
-      std::string path(trim(part));
-      if (path.empty()) continue;
-      char resolved[4096];
-      if (::realpath(path.c_str(), resolved)) path = resolved;
-      if (Status s = python::prepend_sys_path(path); !s) return s;
-    }
-  }
-  return Status::ok();
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -85,34 +46,23 @@ int main(int argc, char** argv) {
   if (auto code = main::load_settings(args, argv[0], settings)) return *code;
   const config::Config& cfg = settings.config;
   const std::string& app_spec = settings.app_spec;
+  if (cfg.value("ssl_version") != config::Value(int64_t(2))) {  // gunicorn's validator warns so
+    std::fputs("Warning: option `ssl_version` is deprecated and it is ignored. "
+               "Use ssl_context instead.\n", stderr);
+  }
 
-  log::ErrorLog error_log;
-  auto level = log::parse_level(cfg.string("loglevel"));
-  if (!level) return fail(config::kExitConfigError, "Error: " + level.message());
-  if (Status s = error_log.open(cfg.is_none("errorlog") ? "-" : cfg.string("errorlog"), *level); !s) {
-    return fail(config::kExitConfigError, s.message());
-  }
-  if (cfg.boolean("capture_output")) {
-    python::flush_std_streams();
-    if (Status s = error_log.capture_output(); !s) return fail(config::kExitConfigError, "Error: " + s.message());
-  }
-  log::AccessLog access_log;
-  if (Status s = access_log.open(cfg.is_none("accesslog") ? "" : cfg.string("accesslog"),
-                                 cfg.string("access_log_format"));
-      !s) {
-    return fail(config::kExitConfigError, "Error: " + s.message());
-  }
-  if (Status s = prepare_process(cfg); !s) return fail(config::kExitConfigError, s.message());
+  // As gunicorn: chdir and pythonpath first, so relative log paths and a
+  // logger class resolve from the configured directory and path.
+  main::ProcessSetup process;
+  if (Status s = process.apply(cfg); !s) return fail(config::kExitConfigError, s.message());
+  main::LogOutputs logs;
+  if (Status s = main::open_log_outputs(cfg, logs); !s) return fail(config::kExitConfigError, s.message());
+  log::ErrorLog& error_log = logs.error;
   auto options = arbiter::arbiter_options_from(cfg);
   if (!options) return fail(config::kExitConfigError, "Error: " + options.message());
 
-  python::RuntimeOptions runtime_options;
-  runtime_options.app_spec = app_spec;
-  runtime_options.multiprocess = options->workers > 1;
-  runtime_options.sendfile = options->worker.sendfile;
-  runtime_options.access_log = &access_log;
   python::PythonHooks hooks(cfg, error_log);
-  python::PythonRuntime runtime(runtime_options, hooks);
+  python::PythonRuntime runtime(main::runtime_options_for(settings, *options, logs), hooks);
 
   const bool print_config = cfg.boolean("print_config");
   if (print_config) std::fputs(config::print_config_text(cfg, python::format_handle).c_str(), stdout);
@@ -130,7 +80,8 @@ int main(int argc, char** argv) {
     if (!app) return 4;
     runtime.set_preloaded_app(std::move(app));
   }
-  arbiter::Arbiter master(std::move(*options), error_log, runtime, hooks);
+  main::SettingsReloader reloader(args, settings, process, logs, hooks, runtime);
+  arbiter::Arbiter master(std::move(*options), error_log, runtime, hooks, reloader);
   python::GilRelease unlocked;  // threads a hook starts in the master can run; hooks take the GIL
   return master.run();
 }

@@ -9,9 +9,11 @@
 //      else ./gunicorn.conf.py when it exists;
 //   6. GUNICORN_CMD_ARGS's settings over it, then the command line's;
 //   7. the application: APP_MODULE, else wsgi_app.
-// This is the edge: every failure is printed here (argparse's usage error,
-// "Error: ..." on one line, or a config file's traceback), as are -h and -v.
-// Main thread only, before any fork.
+// At start-up this is the edge: every failure is printed here (argparse's
+// usage error, "Error: ..." on one line, or a config file's traceback), as
+// are -h and -v. On HUP the same steps run again with the interpreter already
+// up (reload_settings), and a failure is a message for the error log.
+// Main thread only (the master's, on HUP, with the GIL held).
 #pragma once
 
 #include <optional>
@@ -34,5 +36,11 @@ struct Settings {
 // return the interpreter is running (unless the command line alone ended it).
 std::optional<int> load_settings(std::span<const std::string> args, const std::string& argv0,
                                  Settings& out);
+
+// HUP: the same steps over the same `args`, with GUNICORN_CMD_ARGS, the
+// environment defaults and the config file read again. Prints nothing; on
+// failure `out` is untouched and the message is what start-up would have
+// printed.
+Status reload_settings(std::span<const std::string> args, Settings& out);
 
 }  // namespace qilin::main

@@ -11,7 +11,9 @@ namespace {
 // AppLoadError carries a one-line message; any other exception is the
 // application's own and is shown with its traceback.
 const char kLoaderSource[] = R"PY(
-import ast, importlib, os
+import ast, importlib, os, re
+
+PASTE_PREFIX = "config:"  # an app from a PasteDeploy ini file (--paste)
 
 class AppLoadError(Exception):
     pass
@@ -36,7 +38,26 @@ def _parse(obj):
         return expr.func.id, args, kwargs
     raise AppLoadError("Failed to parse %r as an attribute name or function call." % obj)
 
-def load(spec):
+def paste_global_conf(raw):
+    """KEY=VALUE texts to a dict; a backslash keeps an '=' in the key."""
+    conf = {}
+    for entry in raw:
+        parts = re.split(r"(?<!\\)=", entry, maxsplit=1)
+        if len(parts) != 2:
+            raise AppLoadError("environment setting %r invalid" % entry)
+        conf[parts[0].replace("\\=", "=")] = parts[1].replace("\\=", "=")
+    return conf
+
+def load_paste(uri, raw_globals):
+    try:
+        from paste.deploy import loadapp
+    except ImportError as e:
+        raise AppLoadError("--paste needs PasteDeploy, which cannot be imported: %s" % e)
+    return loadapp(uri, relative_to=os.getcwd(), global_conf=paste_global_conf(raw_globals))
+
+def load(spec, raw_paste_globals=()):
+    if spec.startswith(PASTE_PREFIX):
+        return load_paste(spec, raw_paste_globals)
     module, sep, obj = spec.partition(":")
     if not sep:
         obj = "application"
@@ -73,16 +94,18 @@ def load(spec):
     return app
 )PY";
 
-PyRef loader_module() {
-  static PyObject* module = nullptr;  // lives as long as the interpreter
-  if (module) return PyRef::borrow(module);
-  PyRef code = PyRef::steal(Py_CompileString(kLoaderSource, "<qilin app loader>", Py_file_input));
-  if (!code) return PyRef();
-  module = PyImport_ExecCodeModule("_qilin_app_loader", code.get());
-  return PyRef::borrow(module);
+std::vector<std::string>& paste_globals() {
+  static std::vector<std::string> raw;  // master thread only, before workers fork
+  return raw;
 }
 
+PyRef loader_module() { return embedded_module("_qilin_app_loader", kLoaderSource); }
+
 }  // namespace
+
+std::string paste_app_spec(const std::string& config_uri) { return "config:" + config_uri; }
+
+void set_paste_global_conf(std::vector<std::string> raw) { paste_globals() = std::move(raw); }
 
 PyRef load_wsgi_app(const std::string& spec, AppLoadFailure* failure) {
   PyRef loader = loader_module();
@@ -90,7 +113,14 @@ PyRef load_wsgi_app(const std::string& spec, AppLoadFailure* failure) {
     failure->message = "internal error: " + take_exception_line();
     return PyRef();
   }
-  PyRef app = PyRef::steal(PyObject_CallMethod(loader.get(), "load", "s", spec.c_str()));
+  PyRef globals = PyRef::steal(PyList_New(0));
+  for (const std::string& entry : paste_globals()) {
+    PyRef item = PyRef::steal(PyUnicode_DecodeUTF8(entry.data(), Py_ssize_t(entry.size()), "surrogateescape"));
+    if (!globals || !item || PyList_Append(globals.get(), item.get()) != 0) break;
+  }
+  PyRef app = globals ? PyRef::steal(PyObject_CallMethod(loader.get(), "load", "sO", spec.c_str(),
+                                                         globals.get()))
+                      : PyRef();
   if (app) return app;
   // Look the class up with the exception put aside: no API call may run
   // with an exception pending.

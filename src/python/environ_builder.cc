@@ -120,7 +120,11 @@ PyRef EnvironBuilder::build(const http::Request& request, const worker::Connecti
     if (PyDict_SetItem(e, key, value.get()) != 0) return PyRef();
   }
 
-  const bool https = request.forwarded_scheme == http::ForwardedScheme::kHttps;
+  // TLS makes the scheme https unless a trusted proxy's header says http
+  // (gunicorn's order).
+  const bool https =
+      request.forwarded_scheme == http::ForwardedScheme::kHttps ||
+      (connection.tls() && request.forwarded_scheme == http::ForwardedScheme::kUnknown);
   bool ok = set(e, k_request_method_, PyRef::steal(method_value(request.method))) &&
             set(e, k_query_string_, latin1(request.query)) && set(e, k_raw_uri_, latin1(request.uri)) &&
             set(e, k_input_, PyRef::borrow(input)) &&
@@ -169,8 +173,8 @@ PyRef EnvironBuilder::build(const http::Request& request, const worker::Connecti
   std::string_view path = request.path;
   if (!script_name.empty()) {
     if (!path.starts_with(script_name)) {
-      *problem = "Request path '" + std::string(path) + "' does not start with SCRIPT_NAME '" +
-                 std::string(script_name) + "'";
+      *problem = "Configuration problem: Request path '" + std::string(path) +
+                 "' does not start with SCRIPT_NAME '" + std::string(script_name) + "'";
       return PyRef();
     }
     path.remove_prefix(script_name.size());
@@ -178,13 +182,27 @@ PyRef EnvironBuilder::build(const http::Request& request, const worker::Connecti
   }
   if (!set(e, k_path_info_, latin1(http::percent_decode(path)))) return PyRef();
 
+  // PROXY protocol. A header with addresses (TCP4, TCP6) replaces REMOTE_*
+  // and gives PROXY_ADDR/PROXY_PORT; after one without (v1 UNKNOWN, v2 LOCAL
+  // or UNSPEC) the real peer stands, as the PROXY protocol spec asks, and
+  // only PROXY_PROTOCOL is set (gunicorn 26 puts None in the other four).
   if (request.proxy.present) {
     const http::ProxyInfo& p = request.proxy;
-    ok = set(e, k_proxy_protocol_, latin1(p.protocol)) && set(e, k_remote_addr_, latin1(p.src_addr)) &&
-         set(e, k_remote_port_, PyRef::steal(PyUnicode_FromFormat("%d", p.src_port))) &&
-         set(e, k_proxy_addr_, latin1(p.dst_addr)) &&
-         set(e, k_proxy_port_, PyRef::steal(PyUnicode_FromFormat("%d", p.dst_port)));
-    if (!ok) return PyRef();
+    if (!set(e, k_proxy_protocol_, latin1(p.protocol))) return PyRef();
+    if (!p.src_addr.empty()) {
+      ok = set(e, k_remote_addr_, latin1(p.src_addr)) &&
+           set(e, k_remote_port_, PyRef::steal(PyUnicode_FromFormat("%d", p.src_port))) &&
+           set(e, k_proxy_addr_, latin1(p.dst_addr)) &&
+           set(e, k_proxy_port_, PyRef::steal(PyUnicode_FromFormat("%d", p.dst_port)));
+      if (!ok) return PyRef();
+    }
+  }
+
+  // TLS: mod_ssl's SSL_* variables (tls/session.h lists them).
+  if (tls::Session* tls = connection.tls()) {
+    for (const auto& [name, value] : tls->environ_variables()) {
+      if (!set(e, intern(name), latin1(value))) return PyRef();
+    }
   }
   return env;
 }

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "log/log_file.h"
+#include "log/statsd.h"
 #include "python/hook_objects.h"
 #include "python/interpreter.h"
 
@@ -64,6 +65,21 @@ std::string exc_info_text(PyObject* exc_info) {
   return format_exception(value.get());
 }
 
+// gunicorn's custom metrics: a log call with extra={"metric": NAME, "value":
+// V, "mtype": "gauge"|"counter"|"histogram"|"timer"} sends that metric to
+// StatsD (when --statsd-host is set), whatever the log level.
+void send_custom_metric(log::Statsd* statsd, PyObject* extra) {
+  if (!statsd || !PyDict_Check(extra)) return;
+  PyObject* metric = PyDict_GetItemString(extra, "metric");  // borrowed
+  PyObject* value = PyDict_GetItemString(extra, "value");
+  PyObject* mtype = PyDict_GetItemString(extra, "mtype");
+  if (!metric || !value || value == Py_None || !mtype || !PyObject_IsTrue(metric)) return;
+  const std::string type = str_of(mtype);
+  const char* suffix = type == "gauge" ? "g" : type == "counter" ? "c|@1.0"
+                     : type == "histogram" ? "h" : type == "timer" ? "ms" : nullptr;
+  if (suffix) statsd->send_metric(str_of(metric), str_of(value), suffix);
+}
+
 PyObject* emit(PyObject* obj, log::Level level, PyObject* const* args, Py_ssize_t nargs,
                PyObject* kwnames, bool exception) {
   if (nargs < 1) {
@@ -72,21 +88,28 @@ PyObject* emit(PyObject* obj, log::Level level, PyObject* const* args, Py_ssize_
   }
   log::ErrorLog& log = *reinterpret_cast<Logger*>(obj)->log;
   PyObject* exc_info = exception ? Py_True : nullptr;
+  PyObject* extra = nullptr;
   Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
   for (Py_ssize_t i = 0; i < nkw; ++i) {
-    // stack_info, extra and stacklevel are accepted and ignored.
-    if (PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(kwnames, i), "exc_info") == 0) {
-      exc_info = args[nargs + i];
-    }
+    // stack_info and stacklevel are accepted and ignored.
+    PyObject* name = PyTuple_GET_ITEM(kwnames, i);
+    if (PyUnicode_CompareWithASCIIString(name, "exc_info") == 0) exc_info = args[nargs + i];
+    if (PyUnicode_CompareWithASCIIString(name, "extra") == 0) extra = args[nargs + i];
   }
-  if (!log.enabled(level)) Py_RETURN_NONE;
+  if (extra) {
+    send_custom_metric(log.statsd(), extra);
+    if (log.statsd() && !PyObject_IsTrue(args[0])) Py_RETURN_NONE;  // a metric alone
+  }
+  // Lines below the level still count in StatsD (warning and up).
+  const bool counted = log.statsd() && level >= log::Level::kWarning;
+  if (!log.enabled(level) && !counted) Py_RETURN_NONE;
   PyRef rest = PyRef::steal(PyTuple_New(nargs - 1));
   if (!rest) return nullptr;
   for (Py_ssize_t i = 1; i < nargs; ++i) PyTuple_SET_ITEM(rest.get(), i - 1, Py_NewRef(args[i]));
   std::string message = render(args[0], rest.get());
   std::string tb = exc_info_text(exc_info);
   if (!tb.empty()) message += "\n" + tb;
-  log.log(level, message);
+  log.log(level, message, exception);
   Py_RETURN_NONE;
 }
 

@@ -210,22 +210,29 @@ PyRef new_server(const config::Config& config, PyObject* cfg, PyObject* log,
   Server* self = PyObject_New(Server, server_type);
   if (!self) return PyRef();
   self->dict = PyDict_New();
-  self->nworkers_changed = Py_NewRef(nworkers_changed ? nworkers_changed : Py_None);
+  self->nworkers_changed = nullptr;  // set by server_update_settings
   self->master = nullptr;
   PyRef server = PyRef::steal(reinterpret_cast<PyObject*>(self));
   PyObject* d = self->dict;
   if (!d) return PyRef();
-  PyRef worker_class = setting_to_python(config, "worker_class");
   bool ok = set_item(d, "cfg", PyRef::borrow(cfg)) && set_item(d, "log", PyRef::borrow(log)) &&
             set_item(d, "WORKERS", PyRef::steal(PyDict_New())) &&
-            set_item(d, "worker_class", std::move(worker_class)) &&
-            set_item(d, "proc_name", py_str(config.process_name())) &&
-            set_item(d, "timeout", py_int(config.integer("timeout"))) &&
             set_item(d, "master_name", py_str("Master")) &&
-            set_item(d, "pidfile", setting_to_python(config, "pidfile")) &&
             set_item(d, "worker_age", py_int(0)) && set_item(d, "master_pid", py_int(0)) &&
-            set_item(d, "reexec_pid", py_int(0)) && set_item(d, "systemd", py_bool(false));
+            set_item(d, "reexec_pid", py_int(0)) && set_item(d, "systemd", py_bool(false)) &&
+            server_update_settings(server.get(), config, nworkers_changed);
   return ok ? std::move(server) : PyRef();
+}
+
+bool server_update_settings(PyObject* server, const config::Config& config,
+                            PyObject* nworkers_changed) {
+  auto* self = reinterpret_cast<Server*>(server);
+  Py_XSETREF(self->nworkers_changed, Py_NewRef(nworkers_changed ? nworkers_changed : Py_None));
+  PyObject* d = self->dict;
+  return set_item(d, "worker_class", setting_to_python(config, "worker_class")) &&
+         set_item(d, "proc_name", py_str(config.process_name())) &&
+         set_item(d, "timeout", py_int(config.integer("timeout"))) &&
+         set_item(d, "pidfile", setting_to_python(config, "pidfile"));
 }
 
 void server_attach(PyObject* server, arbiter::MasterView* master) {

@@ -47,6 +47,11 @@ PyRef new_logger(log::ErrorLog& log);
 PyRef new_server(const config::Config& config, PyObject* cfg, PyObject* log,
                  PyObject* nworkers_changed);
 void server_attach(PyObject* server, arbiter::MasterView* master);
+// After HUP: the attributes taken from the settings (worker_class,
+// proc_name, timeout, pidfile) and the nworkers_changed hook follow the
+// reloaded `config`. False with a Python error set.
+bool server_update_settings(PyObject* server, const config::Config& config,
+                            PyObject* nworkers_changed);
 PyObject* server_workers(PyObject* server);  // borrowed: the WORKERS dict
 
 // ---- worker (hook_objects.cc)

@@ -96,6 +96,21 @@ Status set_environment_variable(const std::string& key, const std::string& value
   return Status::ok();
 }
 
+Status unset_environment_variable(const std::string& key) {
+  PyRef os = PyRef::steal(PyImport_ImportModule("os"));
+  PyRef environ = os ? PyRef::steal(PyObject_GetAttrString(os.get(), "environ")) : PyRef();
+  PyRef k = PyRef::steal(PyUnicode_DecodeFSDefault(key.c_str()));
+  if (!environ || !k) return Status::error("cannot unset " + key + ": " + take_exception_line());
+  // os.environ's __delitem__ calls unsetenv too.
+  int present = PySequence_Contains(environ.get(), k.get());
+  if (present == 1 && PyObject_DelItem(environ.get(), k.get()) == 0) return Status::ok();
+  if (present == 0) {
+    ::unsetenv(key.c_str());  // set behind Python's back, if at all
+    return Status::ok();
+  }
+  return Status::error("cannot unset " + key + ": " + take_exception_line());
+}
+
 Status prepend_sys_path(const std::string& dir) {
   PyObject* path = PySys_GetObject("path");  // borrowed
   if (!path || !PyList_Check(path)) return Status::error("sys.path is not a list");
@@ -175,6 +190,17 @@ std::string format_exception(PyObject* exception) {
   PyErr_Clear();
   while (!out.empty() && out.back() == '\n') out.pop_back();
   return out;
+}
+
+PyRef embedded_module(const char* name, const char* source) {
+  PyRef key = PyRef::steal(PyUnicode_FromString(name));
+  if (!key) return PyRef();
+  if (PyObject* loaded = PyImport_GetModule(key.get())) return PyRef::steal(loaded);
+  if (PyErr_Occurred()) return PyRef();
+  const std::string filename = std::string("<") + name + ">";
+  PyRef code = PyRef::steal(Py_CompileString(source, filename.c_str(), Py_file_input));
+  if (!code) return PyRef();
+  return PyRef::steal(PyImport_ExecCodeModule(name, code.get()));
 }
 
 std::string take_exception_line() {

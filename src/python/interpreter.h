@@ -22,6 +22,10 @@ Status start_interpreter(const std::vector<std::string>& argv);
 // Python copied at start-up).
 Status set_environment_variable(const std::string& key, const std::string& value);
 
+// Removes an environment variable from the process and from os.environ
+// (no-op when it is not set).
+Status unset_environment_variable(const std::string& key);
+
 // Inserts `dir` at the front of sys.path (no-op when already first).
 Status prepend_sys_path(const std::string& dir);
 
@@ -39,6 +43,11 @@ std::string take_traceback();
 std::string format_exception(PyObject* exception);
 // Takes the pending Python exception and returns "TypeName: message".
 std::string take_exception_line();
+
+// A module made from Python source compiled into qilin, executed once and
+// imported as `name`; later calls return the same module. Null with the
+// exception set when the source fails.
+PyRef embedded_module(const char* name, const char* source);
 
 // gunicorn's util.get_arity: how many positional parameters `callable`
 // takes (inspect.signature; *args not counted), or -1 when it cannot tell.

@@ -10,28 +10,45 @@ namespace qilin::python {
 
 PythonHooks::PythonHooks(const config::Config& config, log::ErrorLog& log)
     : config_(config), log_(log) {
-  for (const config::Setting& row : config::setting_table()) {
-    if (row.type == config::ValueType::kHook && hook(row.name)) any_ = true;
+  take_hooks();
+}
+
+void PythonHooks::settings_changed() {
+  GilAcquire gil;
+  if (any_ && !server_update_settings(server_.get(), config_, hook("nworkers_changed"))) {
+    log_.error("cannot update the server object hooks receive: " + take_exception_line());
   }
-  if (!any_) return;
-  pre_request_ = hook("pre_request");
-  post_request_ = hook("post_request");
+  take_hooks();
+}
+
+void PythonHooks::take_hooks() {
+  bool wanted = false;
+  for (const config::Setting& row : config::setting_table()) {
+    if (row.type == config::ValueType::kHook && hook(row.name)) wanted = true;
+  }
+  pre_request_ = wanted ? hook("pre_request") : nullptr;
+  post_request_ = wanted ? hook("post_request") : nullptr;
   // gunicorn wraps a 2- or 3-argument post_request; the arity was checked
   // when the config file was read.
   if (post_request_) {
     int arity = positional_arity(post_request_);
     post_request_arity_ = arity == 2 || arity == 3 ? arity : 4;
   }
+  // Once made, the objects stay (workers started before a reload that
+  // removed every hook still leave server.WORKERS when they exit).
+  if (!wanted || any_) return;
   if (init_hook_types()) {
-    cfg_ = new_config_view(config);
-    logger_ = new_logger(log);
+    cfg_ = new_config_view(config_);
+    logger_ = new_logger(log_);
     if (cfg_ && logger_)
-      server_ = new_server(config, cfg_.get(), logger_.get(), hook("nworkers_changed"));
+      server_ = new_server(config_, cfg_.get(), logger_.get(), hook("nworkers_changed"));
   }
   if (!server_) {
     log_.error("cannot make the objects server hooks receive: " + take_exception_line());
-    any_ = false;
+    return;
   }
+  any_ = true;
+  if (master_) server_attach(server_.get(), master_);
 }
 
 PythonHooks::~PythonHooks() {
@@ -77,6 +94,7 @@ PyRef PythonHooks::forget_worker(int age) {
 // ---------------------------------------------------------------- master
 
 void PythonHooks::attach(arbiter::MasterView& master) {
+  master_ = &master;
   if (!any_) return;
   GilAcquire gil;
   server_attach(server_.get(), &master);

@@ -35,6 +35,10 @@ class PythonHooks final : public arbiter::Hooks {
  public:
   // `config` and `log` must outlive this object. Call with the GIL held.
   PythonHooks(const config::Config& config, log::ErrorLog& log);
+  // HUP: the Config given at construction now holds the reloaded settings
+  // (its object stays the same, so `cfg` views follow it). Takes the hooks
+  // from it again; workers forked from now on use them. Master thread only.
+  void settings_changed();
   ~PythonHooks() override;
   PythonHooks(const PythonHooks&) = delete;
   PythonHooks& operator=(const PythonHooks&) = delete;
@@ -75,6 +79,9 @@ class PythonHooks final : public arbiter::Hooks {
 
  private:
   PyObject* hook(std::string_view name) const;  // borrowed; null: the default
+  // Reads the hooks from the settings; makes the objects they receive the
+  // first time any hook is set. With the GIL held.
+  void take_hooks();
   // Calls `fn` (if set) with `args`; the traceback as an error if it raised.
   Status call(PyObject* fn, std::initializer_list<PyObject*> args);
   PyObject* worker_by_age(int age) const;  // borrowed; null when unknown
@@ -83,7 +90,8 @@ class PythonHooks final : public arbiter::Hooks {
 
   const config::Config& config_;
   log::ErrorLog& log_;
-  bool any_ = false;                 // some hook is set: the objects exist
+  bool any_ = false;                 // some hook is or was set: the objects exist
+  arbiter::MasterView* master_ = nullptr;  // from attach()
   PyObject* pre_request_ = nullptr;  // borrowed from the settings
   PyObject* post_request_ = nullptr;
   int post_request_arity_ = 4;

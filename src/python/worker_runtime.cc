@@ -67,6 +67,8 @@ int PythonRuntime::serve(const arbiter::WorkerContext& context, PyRef app) {
                options_.sendfile && context.options.sendfile, /*keeps_alive=*/gthread);
   if (!wsgi.init()) return kWorkerBootError;
   wsgi.set_access_log(options_.access_log);
+  wsgi.set_python_logger(options_.python_logger);
+  wsgi.set_metrics(context.metrics);
   GilRelease unlocked;  // the loop runs without the GIL; the app takes it per request
   worker::LoopWorker worker(context.options, context.listeners, context.heartbeat, context.slot,
                             context.log, wsgi);

@@ -15,11 +15,14 @@
 
 namespace qilin::python {
 
+class PythonLogger;
+
 struct RuntimeOptions {
   std::string app_spec;
   bool multiprocess = false;  // more than one worker
   bool sendfile = true;
   const log::AccessLog* access_log = nullptr;  // owned by main; may be disabled
+  PythonLogger* python_logger = nullptr;       // owned by main; set: Python logging instead
 };
 
 class PythonRuntime : public arbiter::WorkerRuntime {
@@ -27,8 +30,13 @@ class PythonRuntime : public arbiter::WorkerRuntime {
   // `hooks` must outlive this object.
   PythonRuntime(RuntimeOptions options, PythonHooks& hooks)
       : options_(std::move(options)), hooks_(hooks) {}
-  // With --preload: the master loads the app once, before forking.
+  // With --preload: the master loads the app once, before forking. Every
+  // later worker serves it; HUP does not load it again.
   void set_preloaded_app(PyRef app) { preloaded_ = std::move(app); }
+  bool has_preloaded_app() const { return bool(preloaded_); }
+  // HUP: what the workers forked from now on run with (without --preload,
+  // they import the application afresh after fork).
+  void set_options(RuntimeOptions options) { options_ = std::move(options); }
 
   void before_fork() override;
   void after_fork_parent() override;

@@ -3,7 +3,9 @@
 #include <sys/stat.h>
 
 #include "http/parse_error.h"
+#include "log/statsd.h"
 #include "python/access_logging.h"
+#include "python/python_logger.h"
 #include "sys/heartbeat_table.h"
 #include "python/hook_objects.h"
 #include "python/interpreter.h"
@@ -13,12 +15,64 @@ namespace qilin::python {
 
 namespace {
 
+// The time this thread's current request spends writing its response (the
+// metrics' "send" phase); null when the worker counts nothing.
+thread_local int64_t* t_send_us = nullptr;
+
+// Adds the time of one write to t_send_us, when it is set.
+class SendTimer {
+ public:
+  SendTimer() : start_us_(t_send_us ? sys::monotonic_us() : 0) {}
+  ~SendTimer() {
+    if (t_send_us) *t_send_us += sys::monotonic_us() - start_us_;
+  }
+
+ private:
+  int64_t start_us_;
+};
+
 Status send_nogil(worker::ResponseWriter& response, std::string_view bytes, bool last) {
+  SendTimer timer;
   GilRelease unlocked;
   return response.write(bytes, last);
 }
 
+// Records one request in the worker's metrics (--metrics-bind) when it ends:
+// its status class, and its time split into queue wait, app and send.
+class RequestMetrics {
+ public:
+  RequestMetrics(sys::WorkerMetrics* metrics, const worker::Exchange& ex, int64_t start_us)
+      : metrics_(metrics), ex_(ex), start_us_(start_us) {
+    if (!metrics_) return;
+    metrics_->in_flight.fetch_add(1, std::memory_order_relaxed);
+    metrics_->queue.observe(ex.ready_us > 0 ? start_us - ex.ready_us : 0);
+    t_send_us = &send_us_;
+  }
+  ~RequestMetrics() {
+    if (!metrics_) return;
+    t_send_us = nullptr;
+    const int status = ex_.response.headers_sent() ? ex_.response.status_code() : 500;
+    const int status_class = status >= 100 && status < 600 ? status / 100 : 0;
+    metrics_->responses[status_class].fetch_add(1, std::memory_order_relaxed);
+    metrics_->app.observe(sys::monotonic_us() - start_us_ - send_us_);
+    metrics_->send.observe(send_us_);
+    metrics_->in_flight.fetch_sub(1, std::memory_order_relaxed);
+  }
+
+ private:
+  sys::WorkerMetrics* metrics_;
+  const worker::Exchange& ex_;
+  int64_t start_us_;
+  int64_t send_us_ = 0;
+};
+
 }  // namespace
+
+void WsgiApp::rejected(int status) {
+  if (!metrics_) return;
+  const int status_class = status >= 100 && status < 600 ? status / 100 : 0;
+  metrics_->responses[status_class].fetch_add(1, std::memory_order_relaxed);
+}
 
 WsgiApp::WsgiApp(PyRef app, log::ErrorLog& log, PythonHooks& hooks, bool multiprocess, bool multithread,
                  bool sendfile, bool keeps_alive)
@@ -63,6 +117,7 @@ void WsgiApp::thread_stopping() {
 
 bool WsgiApp::handle(worker::Exchange& ex) {
   const int64_t start_us = sys::monotonic_us();
+  RequestMetrics metrics(metrics_, ex, start_us);
   GilAcquire gil;
   // `req` exists only when a request hook will see it.
   PyRef req;
@@ -82,8 +137,14 @@ bool WsgiApp::handle(worker::Exchange& ex) {
   hooks_.count_request();
   PyRef environ;
   bool usable = call_app(ex, &environ);
-  if (access_log_ && access_log_->enabled()) {
-    log_access(*access_log_, ex, environ.get(), sys::monotonic_us() - start_us);
+  const int64_t duration_us = sys::monotonic_us() - start_us;
+  if (python_logger_) {
+    python_logger_->access(ex, environ.get(), duration_us, keeps_alive_);
+  } else if (access_log_ && access_log_->enabled()) {
+    log_access(*access_log_, ex, environ.get(), duration_us);
+  }
+  if (log::Statsd* statsd = log_.statsd()) {
+    statsd->request_done(ex.response.headers_sent() ? ex.response.status_code() : 500, duration_us);
   }
   if (hooks_.wants_response_object()) {
     PyRef resp = environ ? new_hook_response(ex.response, ex.request, keeps_alive_) : PyRef();
@@ -182,6 +243,7 @@ bool WsgiApp::write_result(PyObject* result, worker::ResponseWriter& response, b
   if (!check_started()) return false;
   Status s;
   {
+    SendTimer timer;
     GilRelease unlocked;
     s = response.finish();
   }
@@ -225,6 +287,7 @@ bool WsgiApp::write_file_wrapper(PyObject* filelike, worker::ResponseWriter& res
   *handled = true;
   Status s;
   {
+    SendTimer timer;
     GilRelease unlocked;
     s = response.write_file(fd, offset, count, sendfile_);
   }
@@ -238,7 +301,7 @@ bool WsgiApp::write_file_wrapper(PyObject* filelike, worker::ResponseWriter& res
 
 bool WsgiApp::fail(worker::Exchange& ex, const std::string& what) {
   std::string tb = take_traceback();
-  log_.error(what + "\n" + tb);
+  log_.exception(what + "\n" + tb);
   if (ex.response.headers_sent()) return false;  // mid-response: all we can do is close
   GilRelease unlocked;
   (void)ex.connection.write_all(http::render_error_page(500, "Internal Server Error", ""));

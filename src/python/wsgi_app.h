@@ -8,6 +8,7 @@
 #pragma once
 
 #include "log/access_log.h"
+#include "sys/metrics_table.h"
 #include "log/error_log.h"
 #include "python/environ_builder.h"
 #include "python/py_ref.h"
@@ -15,6 +16,8 @@
 #include "worker/app.h"
 
 namespace qilin::python {
+
+class PythonLogger;
 
 class WsgiApp : public worker::App {
  public:
@@ -24,10 +27,15 @@ class WsgiApp : public worker::App {
   // resp.should_close() tells post_request).
   WsgiApp(PyRef app, log::ErrorLog& log, PythonHooks& hooks, bool multiprocess, bool multithread,
           bool sendfile, bool keeps_alive);
-  bool init();
+  bool init();  // false with the reason logged
   // Writes an access-log line after each request when `log` is enabled.
-  void set_access_log(const log::AccessLog* log) { access_log_ = log; }  // false with the reason logged
+  void set_access_log(const log::AccessLog* log) { access_log_ = log; }
+  // Set: access lines go to this logger's access() instead (Python logging).
+  void set_python_logger(PythonLogger* logger) { python_logger_ = logger; }
+  // Set: count every request into this worker's metrics (--metrics-bind).
+  void set_metrics(sys::WorkerMetrics* metrics) { metrics_ = metrics; }
   bool handle(worker::Exchange& exchange) override;
+  void rejected(int status) override;
   // Each application thread keeps one Python thread state for its life, so
   // taking the GIL per request is cheap.
   void thread_started() override;
@@ -54,6 +62,8 @@ class WsgiApp : public worker::App {
   EnvironBuilder environ_;
   PyRef close_name_;
   const log::AccessLog* access_log_ = nullptr;
+  PythonLogger* python_logger_ = nullptr;
+  sys::WorkerMetrics* metrics_ = nullptr;
 };
 
 }  // namespace qilin::python

@@ -18,19 +18,21 @@ int64_t monotonic_us() {
 }
 
 HeartbeatTable::HeartbeatTable(size_t slots) : count_(slots), used_(slots, false) {
-  void* p = mmap(nullptr, slots * sizeof(std::atomic<int64_t>), PROT_READ | PROT_WRITE,
-                 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-  if (p != MAP_FAILED) slots_ = static_cast<std::atomic<int64_t>*>(p);
+  void* p = mmap(nullptr, slots * sizeof(Slot), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                 -1, 0);
+  // A fresh anonymous mapping is zeroed: every slot reads 0 and not ready.
+  if (p != MAP_FAILED) slots_ = static_cast<Slot*>(p);
 }
 
 HeartbeatTable::~HeartbeatTable() {
-  if (slots_) munmap(slots_, count_ * sizeof(std::atomic<int64_t>));
+  if (slots_) munmap(slots_, count_ * sizeof(Slot));
 }
 
 int HeartbeatTable::acquire() {
   for (size_t i = 0; i < count_; ++i) {
     if (!used_[i]) {
       used_[i] = true;
+      slots_[i].ready.store(false, std::memory_order_relaxed);
       beat(int(i));
       return int(i);
     }

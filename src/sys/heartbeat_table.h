@@ -1,6 +1,8 @@
 // One heartbeat slot per worker in a shared anonymous mapping made by the
 // master before forking. A worker stores a monotonic timestamp (no syscall
 // beyond clock_gettime, no disk); the master reads it to find silent workers.
+// A slot also says whether its worker is ready: it loaded the application
+// and serves (the master waits for that before retiring old workers on HUP).
 // Slots are plain atomics, so concurrent access from both sides is safe.
 #pragma once
 
@@ -23,16 +25,24 @@ class HeartbeatTable {
   HeartbeatTable& operator=(const HeartbeatTable&) = delete;
 
   bool valid() const { return slots_ != nullptr; }
-  // Master side: take a free slot (stamped now) or -1 when full; give it back.
+  // Master side: take a free slot (stamped now, not ready) or -1 when full;
+  // give it back.
   int acquire();
   void release(int slot);
-  int64_t last_beat_ms(int slot) const { return slots_[slot].load(std::memory_order_relaxed); }
+  int64_t last_beat_ms(int slot) const { return slots_[slot].beat_ms.load(std::memory_order_relaxed); }
+  bool ready(int slot) const { return slots_[slot].ready.load(std::memory_order_acquire); }
 
   // Worker side.
-  void beat(int slot) { slots_[slot].store(monotonic_ms(), std::memory_order_relaxed); }
+  void beat(int slot) { slots_[slot].beat_ms.store(monotonic_ms(), std::memory_order_relaxed); }
+  // Once the worker accepts connections.
+  void mark_ready(int slot) { slots_[slot].ready.store(true, std::memory_order_release); }
 
  private:
-  std::atomic<int64_t>* slots_ = nullptr;
+  struct Slot {
+    std::atomic<int64_t> beat_ms;
+    std::atomic<bool> ready;
+  };
+  Slot* slots_ = nullptr;
   size_t count_ = 0;
   std::vector<bool> used_;  // master's bookkeeping; not shared
 };

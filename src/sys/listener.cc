@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -160,6 +161,13 @@ void Listener::close(bool keep_file) {
   if (!fd_.valid()) return;
   fd_.reset();
   if (is_unix_ && !keep_file && !inherited_ && !unix_path_.empty()) ::unlink(unix_path_.c_str());
+}
+
+int listen_queue_length(int fd) {
+  tcp_info info{};
+  socklen_t len = sizeof(info);
+  if (::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0) return 0;
+  return int(info.tcpi_unacked);
 }
 
 }  // namespace qilin::sys

@@ -54,6 +54,10 @@ class Listener {
   Status describe();  // fills url_/server_* from getsockname
 };
 
+// Connections waiting in a TCP listener's accept queue (TCP_INFO's
+// tcpi_unacked, as gunicorn reads it); 0 when it cannot be read.
+int listen_queue_length(int fd);
+
 // Binds every address, retrying busy ones five times a second apart as
 // gunicorn does. `log_error` receives the lines gunicorn logs while retrying.
 // On failure the message is the final one-line reason.

@@ -3,6 +3,8 @@
 // application everything it needs for one exchange.
 #pragma once
 
+#include <cstdint>
+
 #include "http/request.h"
 #include "worker/body_reader.h"
 #include "worker/connection.h"
@@ -15,6 +17,7 @@ struct Exchange {
   Connection& connection;
   BodyReader& body;
   ResponseWriter& response;
+  int64_t ready_us = 0;  // sys::monotonic_us() when the request was complete (0: unknown)
 };
 
 class App {
@@ -30,6 +33,10 @@ class App {
   // call these once per thread, on that thread).
   virtual void thread_started() {}
   virtual void thread_stopping() {}
+
+  // The worker answered a request itself with `status` (a malformed
+  // request, a timeout), without calling handle(): for the metrics.
+  virtual void rejected(int status) { (void)status; }
 };
 
 }  // namespace qilin::worker

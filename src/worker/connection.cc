@@ -68,6 +68,7 @@ void Connection::start_next_request() {
 }
 
 void Connection::attach(int fd, PeerAddress peer, const sys::Listener* listener) {
+  tls_.reset();
   fd_.reset(fd);
   wait_timeout_ms_ = 0;
   peer_ = std::move(peer);
@@ -75,10 +76,21 @@ void Connection::attach(int fd, PeerAddress peer, const sys::Listener* listener)
   head_end_ = pos_ = end_ = 0;
 }
 
+bool Connection::start_tls(const tls::ServerContext& context) {
+  tls_ = tls::Session::accept(context, fd_.get());
+  return tls_ != nullptr;
+}
+
+void Connection::shutdown_write() {
+  if (tls_) tls_->close_notify();
+  ::shutdown(fd_.get(), SHUT_WR);
+}
+
 void Connection::close(bool linger) {
   if (!fd_.valid()) return;
+  if (tls_ && !linger) tls_->close_notify();
   if (linger) {
-    ::shutdown(fd_.get(), SHUT_WR);
+    shutdown_write();
     // Drain up to 64 KiB for up to 2 s, as a lingering close does.
     char sink[4096];
     size_t drained = 0;
@@ -95,6 +107,7 @@ void Connection::close(bool linger) {
     }
   }
   fd_.reset();
+  tls_.reset();
 }
 
 ssize_t Connection::read_more(size_t max) {
@@ -112,15 +125,17 @@ ssize_t Connection::read_more(size_t max) {
   size_t room = capacity_ - end_;
   if (max != 0 && max < room) room = max;
   while (true) {
-    ssize_t n = ::recv(fd_.get(), buffer_.get() + end_, room, 0);
+    ssize_t n = tls_ ? tls_->read(buffer_.get() + end_, room)
+                     : ::recv(fd_.get(), buffer_.get() + end_, room, 0);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EAGAIN && wait_for(POLLIN)) continue;
+    if (n < 0 && errno == EAGAIN && wait_for(read_wants_write() ? POLLOUT : POLLIN)) continue;
     if (n > 0) end_ += size_t(n);
     return n;
   }
 }
 
 Status Connection::write_all(const iovec* iov_in, int count) {
+  if (tls_) return tls_write_all(iov_in, count);
   iovec iov[16];
   if (count > 16) {
     for (int i = 0; i < count; ++i) {
@@ -159,7 +174,14 @@ Status Connection::write_all(std::string_view bytes) {
   return write_all(&iov, 1);
 }
 
+bool Connection::try_send(std::string_view bytes) {
+  if (tls_) return tls_->write(bytes.data(), bytes.size()) == ssize_t(bytes.size());
+  return ::send(fd_.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT) ==
+         ssize_t(bytes.size());
+}
+
 Status Connection::send_file(int file_fd, off_t offset, size_t count) {
+  if (tls_) return tls_send_file(file_fd, offset, count);
   while (count > 0) {
     ssize_t n = ::sendfile(fd_.get(), file_fd, &offset, count);
     if (n < 0) {
@@ -168,6 +190,75 @@ Status Connection::send_file(int file_fd, off_t offset, size_t count) {
       return Status::error(std::strerror(errno));
     }
     if (n == 0) return Status::error("file shorter than the response length");
+    count -= size_t(n);
+  }
+  return Status::ok();
+}
+
+}  // namespace qilin::worker
+
+namespace qilin::worker {
+
+// ---- TLS
+
+std::string Connection::tls_failure() const {
+  return tls_->error().empty() ? std::string(std::strerror(errno)) : tls_->error();
+}
+
+Status Connection::tls_write(const char* data, size_t size) {
+  while (size > 0) {
+    ssize_t n = tls_->write(data, size);
+    if (n > 0) {
+      data += n;
+      size -= size_t(n);
+      continue;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN && wait_for(tls_->wants_write() ? POLLOUT : POLLIN)) continue;
+    return Status::error(tls_failure());
+  }
+  return Status::ok();
+}
+
+Status Connection::tls_write_all(const iovec* iov, int count) {
+  // Small pieces are gathered, so that a head and a short body go out in
+  // one TLS record (one write, one MAC) instead of one record each; a piece
+  // of a full record or more goes out as it is.
+  constexpr size_t kRecord = 16 * 1024;
+  char stage[kRecord];
+  size_t staged = 0;
+  for (int i = 0; i < count; ++i) {
+    const char* piece = static_cast<const char*>(iov[i].iov_base);
+    const size_t len = iov[i].iov_len;
+    if (staged + len <= kRecord) {
+      std::memcpy(stage + staged, piece, len);
+      staged += len;
+      continue;
+    }
+    if (staged > 0) {
+      if (Status s = tls_write(stage, staged); !s) return s;
+      staged = 0;
+    }
+    if (len < kRecord) {
+      std::memcpy(stage, piece, len);
+      staged = len;
+    } else if (Status s = tls_write(piece, len); !s) {
+      return s;
+    }
+  }
+  return staged > 0 ? tls_write(stage, staged) : Status::ok();
+}
+
+Status Connection::tls_send_file(int file_fd, off_t offset, size_t count) {
+  while (count > 0) {
+    ssize_t n = tls_->send_file(file_fd, offset, count);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN && wait_for(POLLOUT)) continue;
+      return Status::error(tls_failure());
+    }
+    if (n == 0) return Status::error("file shorter than the response length");
+    offset += n;
     count -= size_t(n);
   }
   return Status::ok();

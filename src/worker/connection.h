@@ -1,6 +1,10 @@
 // One accepted client socket and its read buffer. The buffer is reused for
 // every connection a worker serves, so steady-state serving allocates nothing.
 //
+// With TLS (start_tls), every read and write goes through the connection's
+// tls::Session once its handshake is done; a plain connection pays one
+// pointer check for that.
+//
 // Buffer layout while a request is alive:
 //   [0, head_end)      the request head; http::Request views point here, so it
 //                      is never moved or overwritten until the next request.
@@ -19,6 +23,7 @@
 #include "core/result.h"
 #include "sys/fd.h"
 #include "sys/listener.h"
+#include "tls/session.h"
 
 namespace qilin::worker {
 
@@ -39,10 +44,20 @@ class Connection {
 
   // Takes ownership of an accepted socket; resets the buffer.
   void attach(int fd, PeerAddress peer, const sys::Listener* listener);
-  // Closes the socket. With `linger`, half-closes first and drains what the
-  // client still sends (bounded), so unread input cannot turn the close into
-  // an RST that destroys the response in flight.
+  // Makes the attached connection a TLS server connection; the caller then
+  // drives tls()->handshake() to its end before reading. False when OpenSSL
+  // cannot make the session.
+  bool start_tls(const tls::ServerContext& context);
+  // The TLS session, or null for plain TCP. Its state (the handshake, the
+  // cached environ variables) belongs to whichever thread holds the
+  // connection, as the buffer does.
+  tls::Session* tls() const { return tls_.get(); }
+  // Closes the socket, after a TLS close_notify. With `linger`, half-closes
+  // first and drains what the client still sends (bounded), so unread input
+  // cannot turn the close into an RST that destroys the response in flight.
   void close(bool linger);
+  // Half-closes: close_notify (TLS), then shutdown(SHUT_WR).
+  void shutdown_write();
   bool open() const { return fd_.valid(); }
   int fd() const { return fd_.get(); }
   const PeerAddress& peer() const { return peer_; }
@@ -64,11 +79,25 @@ class Connection {
   // wait mode, ETIMEDOUT when wait mode's bound passed).
   ssize_t read_more(size_t max = 0);
 
+  // After read_more() failed with EAGAIN: TLS needs the socket writable
+  // before it can read on (else wait for it to be readable).
+  bool read_wants_write() const { return tls_ && tls_->wants_write(); }
+  // Bytes a read would return at once although the socket may not signal
+  // them (TLS holds decrypted input).
+  bool has_buffered_input() const { return tls_ && tls_->has_pending(); }
+
   // Writes everything (MSG_NOSIGNAL). Fails on a closed peer, or when a
   // non-blocking socket in wait mode stays full past the bound.
   Status write_all(const iovec* iov, int count);
   Status write_all(std::string_view bytes);
-  // Sends `count` bytes of `file_fd` from `offset` with sendfile(2).
+  // One non-blocking attempt to send a few bytes (an interim response, an
+  // error page): whether they all went out.
+  bool try_send(std::string_view bytes);
+  // Whether send_file() can be used: always on plain TCP; under TLS only
+  // when the kernel encrypts (kernel TLS), else the caller reads and writes.
+  bool can_send_file() const { return !tls_ || tls_->kernel_send(); }
+  // Sends `count` bytes of `file_fd` from `offset` with sendfile(2) (under
+  // TLS, SSL_sendfile through kernel TLS).
   Status send_file(int file_fd, off_t offset, size_t count);
 
   // Wait mode, for a non-blocking socket handed to a thread that wants
@@ -87,6 +116,13 @@ class Connection {
   const sys::Listener* listener_ = nullptr;
   // Waits for `events` on the socket; false on timeout or error (errno set).
   bool wait_for(short events);
+  // The TLS forms of write_all and send_file.
+  Status tls_write_all(const iovec* iov, int count);
+  Status tls_write(const char* data, size_t size);
+  Status tls_send_file(int file_fd, off_t offset, size_t count);
+  // Why the last TLS call failed: OpenSSL's reason, else errno's.
+  std::string tls_failure() const;
+  std::unique_ptr<tls::Session> tls_;
 
   std::unique_ptr<char[]> buffer_;
   size_t capacity_;

@@ -34,6 +34,9 @@ constexpr int64_t kLingerMs = 2000;
 constexpr size_t kLingerBytes = 64 * 1024;
 constexpr size_t kDrainBytes = 64 * 1024;
 constexpr int64_t kDrainMs = 5000;
+// After a stop, how long an idle keep-alive connection stays open for a
+// request its client may already have sent (see begin_shutdown).
+constexpr int64_t kIdleGraceMs = 500;
 
 int64_t seconds_ms(int seconds) { return int64_t(seconds) * 1000; }
 constexpr int64_t kNever = int64_t(1) << 62;  // a deadline that does not come
@@ -41,7 +44,9 @@ constexpr int64_t kNever = int64_t(1) << 62;  // a deadline that does not come
 }  // namespace
 
 struct LoopWorker::Conn : DeadlineNode, Job {
-  enum class State { kHead, kBody, kRunning, kDraining, kIdle, kLingering, kClosed };
+  // kHandshake (TLS only) comes before the first kHead, under the same
+  // deadline: the handshake and the first head together get header_timeout.
+  enum class State { kHandshake, kHead, kBody, kRunning, kDraining, kIdle, kLingering, kClosed };
 
   explicit Conn(LoopWorker* w) : worker(w), io(8 * 1024) {}
   void run() override { worker->run_request(this); }
@@ -59,6 +64,7 @@ struct LoopWorker::Conn : DeadlineNode, Job {
   bool keep_alive = false;
   bool usable = true;
   size_t lingered = 0;
+  int64_t ready_us = 0;  // when the request was complete, handed to the app
 };
 
 LoopWorker::LoopWorker(const WorkerOptions& options,
@@ -131,6 +137,7 @@ void LoopWorker::watch(Conn* c, uint32_t events) {
 
 int LoopWorker::run() {
   if (!setup()) return 1;
+  heartbeat_.mark_ready(slot_);  // the app is loaded and the listeners are watched
   const pid_t parent = getppid();
   const size_t cap = size_t(std::max(1, options_.worker_connections));
   epoll_event events[256];
@@ -148,7 +155,10 @@ int LoopWorker::run() {
       break;
     }
     int64_t now = sys::monotonic_ms();
-    if (!alive_ && ((running_ == 0 && reading_.empty()) || now >= shutdown_deadline_ms_)) break;
+    if (!alive_ && ((running_ == 0 && reading_.empty() && idle_.empty()) ||
+                    now >= shutdown_deadline_ms_)) {
+      break;
+    }
     if (alive_ && !retiring_ && !accepting_ && open_ < cap) set_accepting(true);
 
     int n = ::epoll_wait(epoll_.get(), events, 256, next_timeout_ms(now));
@@ -178,6 +188,11 @@ int LoopWorker::run() {
     else app_.thread_stopping();
   }
   return 0;
+}
+
+int64_t LoopWorker::idle_timeout_ms() const {
+  const int64_t keepalive = seconds_ms(options_.keepalive_seconds);
+  return alive_ ? keepalive : std::min(keepalive, kIdleGraceMs);
 }
 
 int64_t LoopWorker::header_deadline() const {
@@ -230,6 +245,14 @@ void LoopWorker::accept_ready(const sys::Listener& listener) {
     epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev);
     reading_.push_back(c, header_deadline());
     ++open_;
+    if (options_.tls) {
+      c->state = Conn::State::kHandshake;
+      if (!c->io.start_tls(*options_.tls)) {
+        log_.error("Cannot start TLS on a new connection (out of memory)");
+        close_conn(c);
+        continue;
+      }
+    }
     // The request usually arrived with the connection: serve it now rather
     // than after another epoll round trip.
     on_readable(c);
@@ -245,6 +268,10 @@ void LoopWorker::on_readable(Conn* c) {
   // A stale event from this epoll batch: the connection was handed to the
   // app or closed (and maybe reused) while an earlier event was handled.
   if (c->state == Conn::State::kRunning || c->state == Conn::State::kClosed) return;
+  if (c->state == Conn::State::kHandshake) {
+    shake_hands(c);
+    return;
+  }
   if (c->state == Conn::State::kIdle) {
     c->state = Conn::State::kHead;
     reading_.push_back(c, header_deadline());
@@ -256,7 +283,11 @@ void LoopWorker::on_readable(Conn* c) {
   const char* before = c->io.data();
   ssize_t n = c->io.read_more();
   if (n < 0) {
-    if (errno == EAGAIN) return;
+    if (errno == EAGAIN) {
+      // TLS may have to write before it can read on (a key update).
+      watch(c, c->io.read_wants_write() ? EPOLLOUT : EPOLLIN);
+      return;
+    }
     if (errno == ENOBUFS) {
       reject(c, http::ErrorKind::kLimitRequestHeaders, "max buffer headers");
     } else {
@@ -292,6 +323,46 @@ void LoopWorker::on_readable(Conn* c) {
     reading_.push_back(c, bound > 0 ? sys::monotonic_ms() + seconds_ms(bound) : kNever);
   }
   advance(c);
+  read_held_input(c);
+}
+
+void LoopWorker::read_held_input(Conn* c) {
+  // TLS may hold decrypted bytes that the socket will not signal again.
+  const bool reading = c->state == Conn::State::kHead || c->state == Conn::State::kBody ||
+                       c->state == Conn::State::kIdle;
+  if (reading && c->io.has_buffered_input()) on_readable(c);
+}
+
+void LoopWorker::shake_hands(Conn* c) {
+  tls::Session* tls = c->io.tls();
+  switch (tls->handshake()) {
+    case tls::Session::Handshake::kAgain:
+      watch(c, tls->wants_write() ? EPOLLOUT : EPOLLIN);
+      return;
+    case tls::Session::Handshake::kFailed:
+      if (log_.enabled(log::Level::kDebug)) {
+        log_.debug("TLS handshake with " + c->io.peer().addr + " failed: " + tls->error());
+      }
+      if (tls->plain_http()) {
+        // Plain HTTP on the TLS port: a plain answer saying so, as nginx gives.
+        static const std::string kPage = http::render_error_page(
+            400, "Bad Request", "The plain HTTP request was sent to an HTTPS port.");
+        (void)::send(c->io.fd(), kPage.data(), kPage.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        start_linger(c);
+      } else {
+        close_conn(c);
+      }
+      return;
+    case tls::Session::Handshake::kDone:
+      break;
+  }
+  if (log_.enabled(log::Level::kDebug)) {
+    log_.debug("TLS handshake with " + c->io.peer().addr + ": " + tls->description() +
+               (tls->kernel_send() ? ", kernel TLS sends" : ", OpenSSL sends (no kernel TLS)"));
+  }
+  c->state = Conn::State::kHead;
+  watch(c, EPOLLIN);
+  on_readable(c);  // the request often comes right behind the handshake
 }
 
 http::PeerContext LoopWorker::peer_context(const Conn* c) const {
@@ -317,8 +388,7 @@ void LoopWorker::advance(Conn* c) {
     c->state = Conn::State::kBody;
     if (c->request.expect_continue) {
       static const char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
-      if (::send(c->io.fd(), kContinue, sizeof(kContinue) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) !=
-          ssize_t(sizeof(kContinue) - 1)) {
+      if (!c->io.try_send(std::string_view(kContinue, sizeof(kContinue) - 1))) {
         close_conn(c);
         return;
       }
@@ -347,6 +417,7 @@ void LoopWorker::advance(Conn* c) {
 }
 
 void LoopWorker::dispatch(Conn* c) {
+  c->ready_us = sys::monotonic_us();
   unlink(c);
   c->state = Conn::State::kRunning;
   ++running_;
@@ -381,7 +452,7 @@ void LoopWorker::run_request(Conn* c) {
   // Reads (wsgi.input past the prefetch) and writes wait at most `timeout`
   // for the client; a client that stops reading is cut off, not held forever.
   c->io.set_wait_timeout(int(seconds_ms(options_.timeout_seconds > 0 ? options_.timeout_seconds : 30)));
-  Exchange exchange{c->request, c->io, c->body, c->response};
+  Exchange exchange{c->request, c->io, c->body, c->response, c->ready_us};
   c->usable = app_.handle(exchange);
   c->io.set_wait_timeout(0);
   if (!pool_) return;
@@ -408,9 +479,12 @@ void LoopWorker::complete(Conn* c) {
   --running_;
   ++served_;
   // Reuse needs a response that went out through the writer and said
-  // keep-alive (an error page or a failed write says close).
+  // keep-alive (an error page or a failed write says close). One that said
+  // so before a stop is kept too: its client may send the next request at
+  // once, and closing under it would lose that request (keep_alive() gives
+  // it the short grace of a stopping worker).
   bool reuse = c->usable && c->keep_alive && c->response.headers_sent() &&
-               !c->response.must_close() && alive_;
+               !c->response.must_close();
   if (!reuse) {
     if (!c->usable) {
       close_conn(c);
@@ -438,7 +512,10 @@ void LoopWorker::drain(Conn* c) {
   while (!c->body.wire_complete()) {
     auto bytes = c->body.peek();  // never blocks here: wait mode is off
     if (!bytes) {
-      if (errno == EAGAIN) return;  // more later
+      if (errno == EAGAIN) {  // more later
+        watch(c, c->io.read_wants_write() ? EPOLLOUT : EPOLLIN);
+        return;
+      }
       close_conn(c);
       return;
     }
@@ -464,8 +541,9 @@ void LoopWorker::keep_alive(Conn* c) {
     advance(c);
   } else {
     c->state = Conn::State::kIdle;
-    idle_.push_back(c, sys::monotonic_ms() + seconds_ms(options_.keepalive_seconds));
+    idle_.push_back(c, sys::monotonic_ms() + idle_timeout_ms());
   }
+  read_held_input(c);
 }
 
 void LoopWorker::reject(Conn* c, http::ErrorKind kind, const std::string& detail) {
@@ -473,16 +551,17 @@ void LoopWorker::reject(Conn* c, http::ErrorKind kind, const std::string& detail
   log_.debug(std::string("Invalid request from ") + c->io.peer().addr + ": " +
              std::string(info.class_name) + " " + detail);
   if (info.status != 0) {
+    app_.rejected(info.status);
     // The page is small and the socket's send buffer empty: one try.
     std::string page = http::render_error_response(kind, detail);
-    (void)::send(c->io.fd(), page.data(), page.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    (void)c->io.try_send(page);
   }
   start_linger(c);
 }
 
 void LoopWorker::start_linger(Conn* c) {
   unlink(c);
-  ::shutdown(c->io.fd(), SHUT_WR);
+  c->io.shutdown_write();
   c->state = Conn::State::kLingering;
   c->lingered = 0;
   watch(c, EPOLLIN);
@@ -515,7 +594,11 @@ void LoopWorker::close_conn(Conn* c) {
 void LoopWorker::expire(int64_t now) {
   while (!reading_.empty() && reading_.front()->deadline_ms <= now) {
     Conn* c = static_cast<Conn*>(reading_.front());
-    // A head that started arriving gets 408; a silent connection just closes.
+    // A head that started arriving gets 408; a silent connection, or a TLS
+    // handshake that did not finish, just closes.
+    if (c->state == Conn::State::kHandshake && log_.enabled(log::Level::kDebug)) {
+      log_.debug("TLS handshake with " + c->io.peer().addr + " timed out");
+    }
     if (c->io.end() > 0 && c->state == Conn::State::kHead) {
       reject(c, http::ErrorKind::kRequestTimeout, "");
     } else {
@@ -533,12 +616,19 @@ void LoopWorker::begin_shutdown(const char* why) {
   if (why) log_.info(why);
   alive_ = false;
   set_accepting(false);
-  shutdown_deadline_ms_ = sys::monotonic_ms() + seconds_ms(options_.graceful_timeout_seconds);
-  // Idle connections go now. Requests already arriving are served (their
-  // responses say close), within their head bound and the graceful timeout,
-  // like the ones the app is running: a client that connected before the
-  // stop does not lose its request.
-  while (!idle_.empty()) close_conn(static_cast<Conn*>(idle_.front()));
+  const int64_t now = sys::monotonic_ms();
+  shutdown_deadline_ms_ = now + seconds_ms(options_.graceful_timeout_seconds);
+  // Requests already arriving are served (their responses say close),
+  // within their head bound and the graceful timeout, like the ones the app
+  // is running: a client that connected before the stop does not lose its
+  // request. Idle keep-alive connections close within kIdleGraceMs rather
+  // than at once: a client that read its last response just before the stop
+  // may have sent the next request already, and closing under it would reset
+  // that request; one that arrives in the grace is served and says close.
+  // Shortening every deadline by the same bound keeps the list in order.
+  for (DeadlineNode* n = idle_.front(); n; n = n->next) {
+    n->deadline_ms = std::min(n->deadline_ms, now + kIdleGraceMs);
+  }
 }
 
 }  // namespace qilin::worker

@@ -18,9 +18,18 @@
 //            within header_timeout, instead of holding the worker as
 //            gunicorn's sync worker does.
 //
-// Signals: TERM stops accepting, closes idle connections, lets in-flight
-// requests finish within graceful_timeout, then exits; INT/QUIT/ABRT exit at
-// once; USR1 reopens the log files. The heartbeat comes from the loop: in
+// TLS (certfile set): every connection starts with a non-blocking handshake
+// on the loop, without the GIL, within header_timeout together with its
+// first request head; a stalled or failed handshake is closed there and
+// never reaches an application thread. Plain HTTP sent to the TLS port gets
+// a 400 in plain text.
+//
+// Signals: TERM stops accepting, lets in-flight requests finish within
+// graceful_timeout, then exits; idle keep-alive connections close after a
+// short grace (half a second) in which a request already on its way is still
+// served, with "Connection: close"; INT/QUIT/ABRT exit at once; USR1 reopens
+// the log files. The worker marks its heartbeat slot ready once it accepts
+// connections (the app is loaded by then). The heartbeat comes from the loop: in
 // gthread a long request does not stop it, but a loop that stops turning
 // does; in sync the running application stops it, so `timeout` bounds a
 // request, as in gunicorn.
@@ -59,6 +68,10 @@ class LoopWorker {
   bool setup();
   void accept_ready(const sys::Listener& listener);
   void on_readable(Conn* c);
+  // TLS: advances the handshake; when done, reads the first request.
+  void shake_hands(Conn* c);
+  // Reads on while TLS holds decrypted input the socket will not signal.
+  void read_held_input(Conn* c);
   // Advances a connection through head and body reading with what is
   // buffered; dispatches, rejects, or waits for more input.
   void advance(Conn* c);
@@ -80,6 +93,7 @@ class LoopWorker {
   void watch(Conn* c, uint32_t events);
   int next_timeout_ms(int64_t now) const;
   int64_t header_deadline() const;  // when a head starting now must be complete
+  int64_t idle_timeout_ms() const;  // how long a kept-alive connection may idle now
 
   const WorkerOptions& options_;
   const std::vector<sys::Listener>& listeners_;

@@ -224,7 +224,8 @@ Status ResponseWriter::write_file(int file_fd, int64_t offset, uint64_t count, b
     count = std::min(count, room);
   }
   if (!body_allowed()) count = 0;
-  if (use_sendfile) {
+  // Under TLS, sendfile(2) needs the kernel to encrypt (kernel TLS).
+  if (use_sendfile && conn_->can_send_file()) {
     // Head and chunk-size line in one write, the file with sendfile(2), then
     // the chunk's CRLF; the terminator comes with finish().
     if (!headers_sent_) build_head();

@@ -46,8 +46,9 @@ class ResponseWriter {
   // Body bytes. The first call sends the head with them. `last` lets the
   // final write carry the chunked terminator in the same syscall.
   Status write(std::string_view body, bool last = false);
-  // `count` bytes of `file_fd` from `offset`: sendfile(2) when `use_sendfile`,
-  // else read-and-write in blocks.
+  // `count` bytes of `file_fd` from `offset`: sendfile(2) when `use_sendfile`
+  // and the connection can (plain TCP, or TLS with kernel TLS), else
+  // read-and-write in blocks.
   Status write_file(int file_fd, int64_t offset, uint64_t count, bool use_sendfile);
   // Ends the body (head if nothing was written, chunked terminator).
   Status finish();

@@ -3,11 +3,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "http/request_parser.h"
 #include "sys/ip_allow_list.h"
+#include "tls/server_context.h"
 #include "worker/connection.h"
 
 namespace qilin::worker {
@@ -26,6 +28,9 @@ struct WorkerOptions {
   http::ParserOptions parser;
   sys::IpAllowList forwarded_allow;  // peers trusted for scheme/forwarder headers
   sys::IpAllowList proxy_allow;      // peers allowed to send a PROXY header
+  // TLS on every listener (certfile set), or null for plain HTTP. Built in
+  // the master; each worker process serves every connection from it.
+  std::shared_ptr<const tls::ServerContext> tls;
 
   // What the parser may trust of `peer` (a unix-socket peer is trusted, as
   // in gunicorn). Computed once per connection.

@@ -1,21 +1,18 @@
-// libFuzzer driver for the request-head parser and the chunked decoder. Not
-// part of the CMake build. Build and run by hand:
+// libFuzzer driver for the request-head parser and the chunked decoder
+// (src/http). Built by `cmake --preset fuzz` as build-fuzz/request_parser_fuzz;
+// fuzz/run.sh fuzzes with it, and the CTest test fuzz_corpus_replay runs the
+// checked-in corpus through it once (fuzz/README.md).
 //
-//   clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -I src \
-//     src/http/request_parser_fuzz.cc \
-//     $(ls src/http/*.cc | grep -v -e _test.cc -e _fuzz.cc) src/core/strings.cc \
-//     -o /tmp/request_parser_fuzz
-//   mkdir -p /tmp/fuzz-corpus && /tmp/request_parser_fuzz /tmp/fuzz-corpus \
-//     ../shared/conformance/gunicorn-requests/valid -max_total_time=120
-//
-// The first three bytes of an input choose the options (limits, strictness
-// switches, header_map, PROXY mode, trust); the corpus .http files are the
-// escaped text form, which still makes useful seeds.
+// Input format: the first three bytes choose the options (limits, strictness
+// switches, header_map, PROXY mode, trust; see options_from()), the rest is
+// what the client sent: the head and, when the head says chunked, the body.
+// fuzz/make_seeds.py writes the conformance cases in this form.
 //
 // Besides crashes and sanitizer reports it checks the parser's contract: the
 // result does not depend on how the bytes are split across calls (each call
 // sees the prefix in a fresh buffer, as after a reallocating read), and the
-// decoder gives the same body and verdict fed at once or in pieces.
+// decoder gives the same body and verdict fed at once or in pieces. A broken
+// contract aborts.
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -33,7 +30,14 @@ void check(bool ok) {
   if (!ok) std::abort();
 }
 
-// The first bytes pick the options; the rest is the request.
+// The first bytes pick the options; the rest is the request. Byte 0: bits
+// 0-2 index kLine, bits 3-5 kFields; bits 6-7 with bit 0 of byte 1 index
+// kFieldSize. Byte 1: bit 1 permit_unconventional_http_method, 2 ..._version,
+// 3 casefold_http_method, 4 permit_obsolete_folding, 5 strip_header_spaces,
+// bits 6-7 header_map (drop, refuse, dangerous, drop). Byte 2: bits 0-1
+// proxy_protocol (off, v1, v2, auto), bit 2 forwarder trusted, 3 proxy
+// trusted, 4 not the first request on the connection, 5 forwarder_headers
+// "*". fuzz/make_seeds.py writes the same layout.
 void options_from(const uint8_t*& data, size_t& size, ParserOptions* o, PeerContext* peer) {
   uint8_t a = size > 0 ? data[0] : 0, b = size > 1 ? data[1] : 0, c = size > 2 ? data[2] : 0;
   size_t skip = size < 3 ? size : 3;

@@ -1,0 +1,162 @@
+#include "tls/server_context.h"
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+namespace qilin::tls {
+
+namespace {
+
+using Made = Result<std::shared_ptr<const ServerContext>>;
+
+// The reason of the newest OpenSSL error ("no start line"), then clears the
+// queue so the next check starts clean.
+std::string openssl_reason() {
+  unsigned long err = ERR_peek_last_error();
+  const char* reason = err ? ERR_reason_error_string(err) : nullptr;
+  std::string text = reason ? reason : "unknown OpenSSL error";
+  ERR_clear_error();
+  return text;
+}
+
+// Whether `path` can be opened for reading; the error names the setting.
+Status readable(const char* setting, const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f)
+    return Status::error("Cannot read " + std::string(setting) + " '" + path +
+                         "': " + std::strerror(errno));
+  std::fclose(f);
+  return Status::ok();
+}
+
+// OpenSSL's password callback: never answers, but remembers that a
+// password was asked for, which is how an encrypted key shows itself.
+int refuse_password(char*, int, int, void* asked) {
+  *static_cast<bool*>(asked) = true;
+  return -1;
+}
+
+struct CtxFree {
+  void operator()(SSL_CTX* ctx) const { SSL_CTX_free(ctx); }
+};
+struct KeyFree {
+  void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
+};
+struct BioFree {
+  void operator()(BIO* bio) const { BIO_free(bio); }
+};
+
+Status load_key(SSL_CTX* ctx, const std::string& keyfile, const std::string& certfile) {
+  const std::string& path = keyfile.empty() ? certfile : keyfile;
+  const char* setting = keyfile.empty() ? "certfile" : "keyfile";
+  std::unique_ptr<BIO, BioFree> bio(BIO_new_file(path.c_str(), "r"));
+  if (!bio)
+    return Status::error("Cannot read " + std::string(setting) + " '" + path +
+                         "': " + openssl_reason());
+  bool asked = false;
+  std::unique_ptr<EVP_PKEY, KeyFree> key(
+      PEM_read_bio_PrivateKey(bio.get(), nullptr, refuse_password, &asked));
+  if (asked) {
+    ERR_clear_error();
+    return Status::error(std::string(setting) + " '" + path +
+                         "' holds an encrypted private key; qilin reads no password, so give it an "
+                         "unencrypted key (openssl pkey -in KEY -out PLAIN_KEY)");
+  }
+  if (!key) {
+    return Status::error(std::string(setting) + " '" + path + "' holds no PEM private key (" +
+                         openssl_reason() + ")");
+  }
+  X509* cert = SSL_CTX_get0_certificate(ctx);
+  if (!cert || X509_check_private_key(cert, key.get()) != 1) {
+    ERR_clear_error();
+    return Status::error("certfile '" + certfile + "' and " + setting + " '" + path +
+                         "' do not match (the private key is not the certificate's)");
+  }
+  if (SSL_CTX_use_PrivateKey(ctx, key.get()) != 1) {
+    return Status::error("Cannot use the private key in '" + path + "': " + openssl_reason());
+  }
+  return Status::ok();
+}
+
+Status load_client_verification(SSL_CTX* ctx, const Settings& s) {
+  if (!s.ca_certs.empty()) {
+    if (Status ok = readable("ca_certs", s.ca_certs); !ok) return ok;
+    if (SSL_CTX_load_verify_locations(ctx, s.ca_certs.c_str(), nullptr) != 1) {
+      return Status::error("ca_certs '" + s.ca_certs + "' holds no usable PEM certificate (" +
+                           openssl_reason() + ")");
+    }
+  } else {
+    // Python's create_default_context(cafile=None) loads the default paths.
+    SSL_CTX_set_default_verify_paths(ctx);
+    ERR_clear_error();
+  }
+  int mode = SSL_VERIFY_NONE;
+  if (s.cert_reqs == 1) mode = SSL_VERIFY_PEER;
+  if (s.cert_reqs == 2) mode = SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+  SSL_CTX_set_verify(ctx, mode, nullptr);
+  return Status::ok();
+}
+
+}  // namespace
+
+Made ServerContext::create(const Settings& s) {
+  if (s.cert_reqs < 0 || s.cert_reqs > 2) {
+    return Made::error("Invalid value for cert_reqs: " + std::to_string(s.cert_reqs) +
+                       " (0: no client certificate, 1: optional, 2: required)");
+  }
+  if (s.certfile.empty())
+    return Made::error("keyfile is set but certfile is not: TLS needs a certificate");
+  ERR_clear_error();
+  std::unique_ptr<SSL_CTX, CtxFree> ctx(SSL_CTX_new(TLS_server_method()));
+  if (!ctx) return Made::error("Cannot create the TLS context: " + openssl_reason());
+  SSL_CTX* c = ctx.get();
+
+  if (Status ok = readable("certfile", s.certfile); !ok) return ok;
+  if (!s.keyfile.empty()) {
+    if (Status ok = readable("keyfile", s.keyfile); !ok) return ok;
+  }
+  if (SSL_CTX_use_certificate_chain_file(c, s.certfile.c_str()) != 1) {
+    return Made::error("certfile '" + s.certfile + "' holds no PEM certificate (" +
+                       openssl_reason() + ")");
+  }
+  if (Status ok = load_key(c, s.keyfile, s.certfile); !ok) return ok;
+  if (Status ok = load_client_verification(c, s); !ok) return ok;
+  // The chain the server sends is completed from the CA store here, once,
+  // rather than at every handshake (where OpenSSL would search the store,
+  // a directory scan with the system paths). It holds what certfile gave,
+  // plus whatever the store adds; a chain that does not verify is kept as is.
+  SSL_CTX_build_cert_chain(c, SSL_BUILD_CHAIN_FLAG_UNTRUSTED | SSL_BUILD_CHAIN_FLAG_NO_ROOT |
+                                  SSL_BUILD_CHAIN_FLAG_IGNORE_ERROR |
+                                  SSL_BUILD_CHAIN_FLAG_CLEAR_ERROR);
+  ERR_clear_error();
+
+  const std::string ciphers = s.ciphers.empty() ? std::string(kDefaultCiphers) : s.ciphers;
+  if (SSL_CTX_set_cipher_list(c, ciphers.c_str()) != 1) {
+    ERR_clear_error();
+    return Made::error("Invalid value for ciphers: '" + s.ciphers +
+                       "' (OpenSSL selects no cipher from it)");
+  }
+  SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
+  SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE |
+                             SSL_OP_SINGLE_DH_USE | SSL_OP_SINGLE_ECDH_USE |
+                             SSL_OP_NO_RENEGOTIATION | SSL_OP_ENABLE_KTLS);
+  // Partial writes let a large write go out record by record on a
+  // non-blocking socket; a retried write may come from a moved buffer.
+  SSL_CTX_set_mode(c, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+                          SSL_MODE_RELEASE_BUFFERS);
+  // Needed for session resumption once clients are verified.
+  static const unsigned char kSessionContext[] = "qilin";
+  SSL_CTX_set_session_id_context(c, kSessionContext, sizeof(kSessionContext) - 1);
+  SSL_CTX_set_dh_auto(c, 1);
+  return std::shared_ptr<const ServerContext>(new ServerContext(ctx.release(), s));
+}
+
+ServerContext::~ServerContext() { SSL_CTX_free(ctx_); }
+
+}  // namespace qilin::tls

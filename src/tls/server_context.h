@@ -1,0 +1,64 @@
+// The TLS server context of a qilin run: certificate chain, private key,
+// client-certificate policy and cipher list, loaded once from the settings
+// (in the master, before forking, so a bad file is refused at start-up; each
+// worker process then serves every connection from its inherited copy).
+//
+// Defaults follow what gunicorn's default context gets from Python's
+// ssl.create_default_context(Purpose.CLIENT_AUTH): TLS 1.2 at least,
+// Python's cipher list, no compression, the server's cipher order, and the
+// system's CA paths when ca_certs is unset. On top of that: renegotiation
+// is refused; the certificate chain is completed from the CA store once,
+// here, not at every handshake; and kernel TLS is asked for
+// (SSL_OP_ENABLE_KTLS), so that a file response can still go out with
+// sendfile where the kernel allows it.
+//
+// Immutable after create(): any number of threads may start sessions on it.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/result.h"
+
+struct ssl_ctx_st;  // OpenSSL's SSL_CTX
+
+namespace qilin::tls {
+
+// What the settings say (gunicorn's SSL section), as plain data.
+struct Settings {
+  std::string certfile;              // PEM certificate, then its chain
+  std::string keyfile;               // PEM private key; "" when it is in certfile
+  std::string ca_certs;              // PEM CA bundle for client certificates; "": system paths
+  int cert_reqs = 0;                 // 0 none, 1 optional, 2 required (ssl.CERT_*)
+  std::string ciphers;               // OpenSSL cipher list (TLS 1.2 and below); "": Python's
+  bool suppress_ragged_eofs = true;  // an EOF without close_notify reads as a clean EOF
+};
+
+// Python's default cipher list (3.10 and later), which gunicorn's default
+// context inherits.
+inline constexpr const char* kDefaultCiphers =
+    "@SECLEVEL=2:ECDH+AESGCM:ECDH+CHACHA20:ECDH+AES:DHE+AES:!aNULL:!eNULL:!aDSS:!SHA1:!AESCCM";
+
+class ServerContext {
+ public:
+  // Loads and checks everything. The error is one line naming the setting
+  // and the file: unreadable, not PEM, an encrypted key (no password source
+  // is supported), a key that is not the certificate's, a cert_reqs other
+  // than 0/1/2, a cipher list OpenSSL matches nothing with.
+  static Result<std::shared_ptr<const ServerContext>> create(const Settings& settings);
+
+  ~ServerContext();
+  ServerContext(const ServerContext&) = delete;
+  ServerContext& operator=(const ServerContext&) = delete;
+
+  ssl_ctx_st* native() const { return ctx_; }
+  const Settings& settings() const { return settings_; }
+
+ private:
+  ServerContext(ssl_ctx_st* ctx, Settings settings) : ctx_(ctx), settings_(std::move(settings)) {}
+
+  ssl_ctx_st* ctx_;
+  Settings settings_;
+};
+
+}  // namespace qilin::tls
