@@ -110,6 +110,16 @@ void Connection::close(bool linger) {
   tls_.reset();
 }
 
+bool Connection::reserve(size_t total) {
+  total = std::min(total, max_capacity_);
+  if (total <= capacity_) return false;
+  std::unique_ptr<char[]> bigger(new char[total]);
+  std::memcpy(bigger.get(), buffer_.get(), end_);
+  buffer_ = std::move(bigger);
+  capacity_ = total;
+  return true;
+}
+
 ssize_t Connection::read_more(size_t max) {
   if (end_ == capacity_) {
     if (capacity_ >= max_capacity_) {

@@ -78,6 +78,9 @@ class Connection {
   // at EOF, or -1 with errno set (EAGAIN on a non-blocking socket outside
   // wait mode, ETIMEDOUT when wait mode's bound passed).
   ssize_t read_more(size_t max = 0);
+  // Makes room for `total` bytes in all (at most the maximum) in one step.
+  // True when the buffer moved: views into the old one are stale.
+  bool reserve(size_t total);
 
   // After read_more() failed with EAGAIN: TLS needs the socket writable
   // before it can read on (else wait for it to be readable).

@@ -1,6 +1,7 @@
 #include "worker/loop_worker.h"
 
 #include <arpa/inet.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
@@ -85,6 +86,11 @@ LoopWorker::~LoopWorker() {
 }
 
 bool LoopWorker::setup() {
+  // Request buffers and bodies of up to a few MiB come and go with every
+  // large request. glibc would map and unmap each one (page faults on every
+  // byte, every time); kept on the heap, they are reused warm.
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 64 << 20);
   epoll_.reset(::epoll_create1(EPOLL_CLOEXEC));
   completions_fd_.reset(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
   if (!epoll_.valid() || !completions_fd_.valid()) {
@@ -308,15 +314,7 @@ void LoopWorker::on_readable(Conn* c) {
   if (c->state == Conn::State::kHead && c->io.data() != before) {
     c->request.reset();  // a partial parse holds views into the old buffer
   }
-  if (c->state == Conn::State::kBody && c->io.data() != before) {
-    // The buffer grew for the body and moved: the head's views must point
-    // into the new one. Parsing the same bytes again gives the same request.
-    http::PeerContext context = peer_context(c);
-    c->request.reset();
-    (void)http::parse_request_head(options_.parser, context, c->io.data(), c->io.head_end(),
-                                   &c->request);
-    if (!c->first_request) c->request.proxy = c->proxy;
-  }
+  if (c->state == Conn::State::kBody && c->io.data() != before) reparse_head(c);
   if (c->state == Conn::State::kBody) {
     // Body bytes are arriving: the bound is per read, not for the whole body.
     const int bound = std::max(options_.header_timeout_seconds, options_.timeout_seconds);
@@ -371,6 +369,16 @@ http::PeerContext LoopWorker::peer_context(const Conn* c) const {
   return context;
 }
 
+void LoopWorker::reparse_head(Conn* c) {
+  // The buffer grew for the body and moved: the head's views must point
+  // into the new one. Parsing the same bytes again gives the same request.
+  http::PeerContext context = peer_context(c);
+  c->request.reset();
+  (void)http::parse_request_head(options_.parser, context, c->io.data(), c->io.head_end(),
+                                 &c->request);
+  if (!c->first_request) c->request.proxy = c->proxy;
+}
+
 void LoopWorker::advance(Conn* c) {
   if (c->state == Conn::State::kHead) {
     http::PeerContext context = peer_context(c);
@@ -386,6 +394,12 @@ void LoopWorker::advance(Conn* c) {
     else c->request.proxy = c->proxy;
     c->body.start(&c->io, c->request, options_.parser);
     c->state = Conn::State::kBody;
+    // A body within the prefetch bound gets its room now, in one step,
+    // rather than the buffer doubling (and copying) as the bytes arrive.
+    if (c->request.framing == http::BodyFraming::kContentLength) {
+      const uint64_t want = std::min<uint64_t>(c->request.content_length, options_.body_prefetch_bytes);
+      if (c->io.reserve(c->io.head_end() + size_t(want))) reparse_head(c);
+    }
     if (c->request.expect_continue) {
       static const char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
       if (!c->io.try_send(std::string_view(kContinue, sizeof(kContinue) - 1))) {

@@ -75,6 +75,7 @@ class LoopWorker {
   // Advances a connection through head and body reading with what is
   // buffered; dispatches, rejects, or waits for more input.
   void advance(Conn* c);
+  void reparse_head(Conn* c);  // after the buffer moved under a parsed head
   http::PeerContext peer_context(const Conn* c) const;
   void dispatch(Conn* c);
   void run_request(Conn* c);  // on an application thread, or the loop with threads == 1
