@@ -113,6 +113,8 @@ SMUGGLING = [
                                     b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
     ("te/chunked-on-http10", b"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"
                              b"3\r\nabc\r\n0\r\n\r\n"),
+    # RFC 9112 6.3: no chunked last, no Content-Length: 400. gunicorn (and so
+    # a gunicorn oracle run) calls the app with an empty body, then closes.
     ("te/gzip-alone", b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\nabc"
                       + SMUGGLED),
     ("te/gzip-then-chunked", b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n"

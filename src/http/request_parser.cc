@@ -190,7 +190,7 @@ class FieldPolicy : public FieldSink {
   FieldSyntax syntax_;
   std::string scratch_;
   bool seen_host_ = false, seen_content_type_ = false;
-  bool have_length_ = false, chunked_ = false, force_close_ = false;
+  bool have_length_ = false, chunked_ = false, force_close_ = false, have_coding_ = false;
   std::string_view length_value_;
   bool seen_connection_ = false;
   std::string_view connection_value_;
@@ -299,6 +299,7 @@ void FieldPolicy::note_framing(const ParsedField& f, Known known) {
     }
     if (iequals(coding, "chunked")) chunked_ = true;
     if (compression) force_close_ = true;
+    have_coding_ = true;
     if (comma == kNpos) break;
     rest.remove_prefix(comma + 1);
   }
@@ -321,6 +322,12 @@ ErrorKind FieldPolicy::finish(std::string* detail) {
       return ErrorKind::kInvalidHeader;
     }
     out_->framing = BodyFraming::kChunked;
+  } else if (have_coding_ && !have_length_) {
+    // RFC 9112 6.3: codings without chunked last and no Content-Length
+    // leave the body's length unknown: 400. (gunicorn reads such a body
+    // until EOF, a length that a proxy in front may not agree with.)
+    *detail = "Invalid HTTP Header: 'TRANSFER-ENCODING'";
+    return ErrorKind::kInvalidHeader;
   } else if (have_length_) {
     uint64_t n = 0;
     bool ok = !length_value_.empty();
