@@ -17,7 +17,8 @@
 #   SERVERS    nginx qilin-sync qilin-gthread1 qilin-gthread4 gunicorn-sync gunicorn-gthread4
 #              uwsgi waitress bjoern                        (default: all of them, in this order)
 #   SCENARIOS  ka close pipe body file sleep                (default; MODES is the same; `big`
-#              is also available: a 1 MiB response from memory)
+#              is also available: a 1 MiB response from memory; and over TLS, `tls-ka` and
+#              `tls-file`, as bench/tls.sh runs them)
 #   ROUNDS     rounds, default 3            DURATION  seconds per measured run, default 10 ("10s" too)
 #   WARMUP     warm-up seconds before each measured run, default 1 (0: none)
 #   PORT       default 18731                SERVER_CPU / CLIENT_CPU  default 1 / 0
@@ -27,7 +28,7 @@
 #   bench/run.sh report OUTDIR                     # the report of an earlier run, again
 #
 # The Markdown report goes to stdout (and $OUTDIR/results.md); progress goes to stderr.
-# Needs wrk, taskset, curl, ss, timeout, Debian's /usr/bin/python3 and the peers:
+# Needs wrk, taskset, curl, ss, timeout, Debian's /usr/bin/python3 (openssl for tls-*) and the peers:
 #   apt-get install -y wrk gunicorn nginx uwsgi uwsgi-plugin-python3 python3-waitress
 # A server that is not installed is skipped and listed as skipped in the report.
 set -uo pipefail
@@ -63,199 +64,7 @@ done
 # ---------------------------------------------------------------- report
 # The Markdown report from an output directory (results.tsv, meta.tsv, notes.txt, wrk outputs).
 report() {
-  $py - "$1" "$clk_tck" <<'PY'
-import collections, os, re, statistics, sys
-
-out, clk_tck = sys.argv[1], int(sys.argv[2])
-
-UNIT = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4, "h": 3.6e6}
-BYTES = {"B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30, "TB": 1 << 40}
-BODY_MIB = 1.0  # body.lua sends 1 MiB per request
-
-def parse_wrk(path):
-    try:
-        text = open(path, errors="replace").read()
-    except OSError:
-        return None
-    r = {}
-    m = re.search(r"(\d+) requests in ([\d.]+)(us|ms|s|m)", text)
-    if m:
-        r["requests"] = int(m[1])
-        r["seconds"] = float(m[2]) * UNIT[m[3]] / 1e3
-    m = re.search(r"Requests/sec:\s+([\d.]+)", text)
-    if m:
-        r["rps"] = float(m[1])
-    m = re.search(r"Transfer/sec:\s+([\d.]+)(B|KB|MB|GB|TB)", text)
-    if m:
-        r["read_mib_s"] = float(m[1]) * BYTES[m[2]] / (1 << 20)
-    # A percentile wrk prints as 0 is one it has no sample for (bench/README.md, "Latency"):
-    # it is left out, and the row gets a footnote.
-    for pct in ("50", "99"):
-        m = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s|m)\s*$", text, re.M)
-        if m and float(m[1]) > 0:
-            r["p" + pct] = float(m[1]) * UNIT[m[2]]
-    r["no_samples"] = bool(re.search(r"Latency\s+0\.00us\s+0\.00us\s+0\.00us", text))
-    r["pct_zero"] = not r["no_samples"] and ("p50" not in r or "p99" not in r)
-    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
-    r["errors"] = dict(zip(("connect", "read", "write", "timeout"), map(int, m.groups()))) if m else {}
-    m = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-    r["non2xx"] = int(m[1]) if m else 0
-    return r if "requests" in r else None
-
-meta = dict(l.rstrip("\n").split("\t", 1) for l in open(os.path.join(out, "meta.tsv")) if "\t" in l)
-duration, rounds, host = int(meta["duration"]), int(meta["rounds"]), meta["host"]
-scenarios, servers = meta["scenarios"].split(), meta["servers"].split()
-notes = [l.rstrip("\n").split("\t") for l in open(os.path.join(out, "notes.txt")) if l.strip()]
-
-runs = collections.defaultdict(list)      # (server, scenario) -> [run dict]
-failures = collections.defaultdict(list)  # scenario -> [text]
-for line in open(os.path.join(out, "results.tsv")):
-    f = line.rstrip("\n").split("\t")
-    if len(f) < 9:
-        continue
-    name, sc, rnd, status, wout, ticks, tree, wrss, mrss = f[:9]
-    w = parse_wrk(wout) if wout else None
-    if status != "ok":
-        failures[sc].append(f"{name}, round {rnd}: {status}" + ("" if w else " (no result)"))
-    if not w:
-        continue
-    w["round"] = int(rnd)
-    if ticks:
-        cpu_s = int(ticks) / clk_tck
-        w["cpu_pct"] = 100.0 * cpu_s / w["seconds"] if w["seconds"] else None
-        w["cpu_us"] = 1e6 * cpu_s / w["requests"] if w["requests"] else None
-    w["worker_rss"] = int(wrss) if wrss.isdigit() else None
-    w["master_rss"] = int(mrss) if mrss.isdigit() else None
-    runs[(name, sc)].append(w)
-
-def med(rs, key):
-    v = [r[key] for r in rs if r.get(key) is not None]
-    return statistics.median(v) if v else None
-
-def num(x, digits=0):
-    if x is None:
-        return "—"
-    return f"{x:,.{digits}f}"
-
-def ms(x):
-    if x is None:
-        return "—"
-    return f"{x:,.2f}" if x < 100 else f"{x:,.0f}"
-
-def times(x):
-    return f"{x:.2f}×" if x >= 0.1 else f"{x:.2g}×"
-
-def mib(kib):
-    return "—" if kib is None else f"{kib / 1024:.1f}"
-
-def errors_text(rs):
-    parts = []
-    for k in ("connect", "read", "write", "timeout"):
-        v = med([{"v": r["errors"].get(k, 0)} for r in rs], "v")
-        if v:
-            parts.append(f"{v:,.0f} {k}")
-    return ", ".join(parts) or "0"
-
-TITLE = {
-    "ka": ("hello world, keep-alive, 50 connections", "/", 50, ""),
-    "close": ("hello world, `Connection: close`, 50 connections", "/", 50, " -H 'Connection: close'"),
-    "pipe": ("hello world, 16 pipelined requests per write, 50 connections (p50/p99: a whole batch of 16)",
-             "/", 50, " -s bench/pipeline.lua"),
-    "body": ("POST of a 1 MiB body that the app reads whole, 10 connections (MiB/s: request bodies received)",
-             "/body", 10, " -s bench/body.lua"),
-    "file": ("16 MiB `wsgi.file_wrapper` response, 10 connections (nginx: the same file, sendfile on)",
-             "/file", 10, ""),
-    "sleep": ("the app sleeps 10 ms, 4 threads, 50 connections (ideal: 400 req/s)", "/sleep", 50, ""),
-    "big": ("1 MiB response body from memory, 10 connections", "/big", 10, ""),
-}
-MIB_SCENARIOS = {"body", "file", "big"}
-COUNTERPART = {"gunicorn-sync": "qilin-sync", "gunicorn-gthread4": "qilin-gthread4",
-               "waitress": "qilin-gthread4", "uwsgi": "qilin-sync", "bjoern": "qilin-gthread1"}
-
-def label(name, sc):
-    if name == "nginx":
-        return "nginx (no Python)" if sc not in ("file", "big") else "nginx (static file)"
-    if name == "uwsgi" and sc == "sleep":
-        return "uwsgi (4 threads)"
-    return name
-
-print(f"## qilin and its peers, {meta.get('date', '')}\n")
-print(f"{meta.get('machine', '')}. One worker per server pinned to CPU 1 with taskset, one wrk thread "
-      f"pinned to CPU 0, loopback. Median of {rounds} round(s) of {duration} s per cell "
-      f"(req/s: every round in brackets).\n")
-print("Versions: " + ", ".join(f"{k} {meta[k]}" for k in
-      ("qilin", "gunicorn", "uwsgi", "waitress", "bjoern", "nginx", "wrk", "python") if meta.get(k)) + ".\n")
-
-for sc in scenarios:
-    title, path, conns, extra = TITLE[sc]
-    rows = [s for s in servers if runs.get((s, sc))]
-    if not rows and not failures.get(sc):
-        continue
-    print(f"### `{sc}`: {title}\n")
-    print(f"`wrk -t1 -c{conns} -d{duration}s --latency{extra} http://{host}{path}`\n")
-    rps = {s: med(runs[(s, sc)], "rps") for s in rows}
-    qilins = [s for s in rows if s.startswith("qilin") and rps[s]]
-    head = ["server", "req/s (rounds)"]
-    if sc in MIB_SCENARIOS:
-        head.append("MiB/s")
-    head += ["p50 ms", "p99 ms", "socket errors", "non-2xx", "CPU µs/req", "server CPU %",
-             "worker RSS MiB", "master RSS MiB", "ratio"]
-    print("| " + " | ".join(head) + " |")
-    print("|" + "---|" * len(head))
-    for s in rows:
-        rs = runs[(s, sc)]
-        cells = [label(s, sc), f"{num(rps[s])} ({' / '.join(num(r.get('rps')) for r in rs)})"]
-        if sc in MIB_SCENARIOS:
-            if sc == "body":
-                cells.append(num(med([{"v": r["requests"] * BODY_MIB / r["seconds"]} for r in rs if r["seconds"]], "v")))
-            else:
-                cells.append(num(med(rs, "read_mib_s")))
-        cells += [ms(med(rs, "p50")), ms(med(rs, "p99")), errors_text(rs),
-                  num(med([{"v": r["non2xx"]} for r in rs], "v")),
-                  num(med(rs, "cpu_us"), 1), num(med(rs, "cpu_pct")),
-                  mib(med(rs, "worker_rss")), mib(med(rs, "master_rss"))]
-        if s.startswith("qilin") and sc == "sleep":
-            ratio = f"{times(rps[s] / 400)} ideal (400)" if rps[s] is not None else "—"
-        elif s.startswith("qilin"):
-            n = rps.get("nginx")
-            ratio = f"{times(rps[s] / n)} nginx" if n and rps[s] is not None else "—"
-        elif s == "nginx":
-            ratio = "ceiling"
-        else:
-            ref = "qilin-gthread4" if sc == "sleep" else COUNTERPART.get(s)
-            if ref not in qilins:
-                ref = max(qilins, key=lambda q: rps[q]) if qilins else None
-            ratio = f"{times(rps[s] / rps[ref])} {ref}" if ref and rps[s] is not None else "—"
-        cells.append(ratio)
-        print("| " + " | ".join(cells) + " |")
-    foot = list(failures.get(sc, []))
-    silent = [label(s, sc) for s in rows if any(r["no_samples"] for r in runs[(s, sc)])]
-    if silent:
-        what = ("all 16 responses of a batch (wrk takes one latency per batch): the server closes "
-                "or stalls the connection after the first response" if sc == "pipe" else "a response")
-        foot.append(f"{', '.join(silent)}: in at least one round wrk recorded no latency at all, "
-                    f"because no connection received {what}; p50/p99 are the median of the other "
-                    f"rounds, or —")
-    zero = [label(s, sc) for s in rows if any(r["pct_zero"] for r in runs[(s, sc)])]
-    if zero:
-        foot.append(f"{', '.join(zero)}: in at least one round wrk printed a p50 or p99 of 0, a "
-                    f"quirk of its coordinated-omission correction (bench/README.md, \"Latency\"); "
-                    f"such a cell is the median of the other rounds, or —")
-    if foot:
-        print()
-        for text in foot:
-            print(f"- {text}")
-    print()
-
-skipped = [n for n in notes if n[0] == "skipped"]
-if skipped:
-    print("Not run: " + "; ".join(f"{n[1]} ({n[2]})" for n in skipped) + ".\n")
-print("<details><summary>Server command lines (run in bench/)</summary>\n")
-for n in notes:
-    if n[0] == "command":
-        print(f"- {label(n[1], n[2])}: `{n[3]}`")
-print("\n</details>")
-PY
+  $py "$here/report.py" "$1" "$clk_tck"
 }
 
 if [[ ${1:-} == report ]]; then  # bench/run.sh report DIR: the report of an earlier run again
@@ -280,16 +89,20 @@ scenario_spec() {
     file) echo "10|/file|" ;;
     sleep) echo "50|/sleep|" ;;
     big) echo "10|/big|" ;;
+    tls-ka) echo "50|/|" ;;
+    tls-file) echo "10|/file|" ;;
     *) return 1 ;;
   esac
 }
+scheme_of() { [[ $1 == tls-* ]] && echo https || echo http; }  # scenario -> URL scheme
 for sc in $scenarios; do scenario_spec "$sc" >/dev/null || die "unknown scenario '$sc'"; done
 
 # Does this server take part in this scenario? `sleep` is the 4-thread comparison, and
-# nginx runs no Python app there.
+# nginx runs no Python app there. Over TLS: the servers that take --certfile, and nginx.
 applies() {  # server scenario
   case $2 in
     sleep) [[ $1 == qilin-gthread4 || $1 == gunicorn-gthread4 || $1 == uwsgi || $1 == waitress ]] ;;
+    tls-*) [[ $1 == nginx || $1 == qilin-* || $1 == gunicorn-* ]] ;;
     *) true ;;
   esac
 }
@@ -300,14 +113,18 @@ q_out=$(printf %q "$out")
 
 # server scenario -> the command line (run by bash in bench/, under taskset)
 command_for() {
-  local b=$host:$port
+  local b=$host:$port tls="" conf=nginx.conf
+  if [[ $2 == tls-* ]]; then
+    tls=" --certfile $q_out/tls/cert.pem --keyfile $q_out/tls/key.pem"
+    conf=nginx-tls.conf
+  fi
   case $1 in
-    nginx) echo "nginx -e $q_out/nginx/error.log -p $q_out/nginx -c $q_out/nginx/nginx.conf" ;;
-    qilin-sync) echo "$q_qilin -w 1 -k sync -b $b app:app" ;;
-    qilin-gthread1) echo "$q_qilin -w 1 -k gthread --threads 1 -b $b app:app" ;;
-    qilin-gthread4) echo "$q_qilin -w 1 -k gthread --threads 4 -b $b app:app" ;;
-    gunicorn-sync) echo "env -u PYTHONPATH $py -m gunicorn -w 1 -k sync -b $b app:app" ;;
-    gunicorn-gthread4) echo "env -u PYTHONPATH $py -m gunicorn -w 1 -k gthread --threads 4 -b $b app:app" ;;
+    nginx) echo "nginx -e $q_out/nginx/error.log -p $q_out/nginx -c $q_out/nginx/$conf" ;;
+    qilin-sync) echo "$q_qilin -w 1 -k sync -b $b$tls app:app" ;;
+    qilin-gthread1) echo "$q_qilin -w 1 -k gthread --threads 1 -b $b$tls app:app" ;;
+    qilin-gthread4) echo "$q_qilin -w 1 -k gthread --threads 4 -b $b$tls app:app" ;;
+    gunicorn-sync) echo "env -u PYTHONPATH $py -m gunicorn -w 1 -k sync -b $b$tls app:app" ;;
+    gunicorn-gthread4) echo "env -u PYTHONPATH $py -m gunicorn -w 1 -k gthread --threads 4 -b $b$tls app:app" ;;
     uwsgi)
       local threads=""
       [[ $2 == sleep ]] && threads=" --threads 4"
@@ -359,7 +176,10 @@ export BENCH_FILE=$out/file-16MiB.bin
 head -c $((16 << 20)) /dev/zero | tr '\0' 'x' >"$BENCH_FILE"
 head -c $((1 << 20)) /dev/zero | tr '\0' 'x' >"$out/big-1MiB.bin"
 mkdir -p "$out/nginx/tmp"
-cat >"$out/nginx/nginx.conf" <<EOF
+# nginx.conf, and nginx-tls.conf: the same over TLS (the certificate qilin gets, kernel TLS
+# asked for as qilin asks for it, so that sendfile stays zero-copy where the kernel allows).
+nginx_conf() {  # listen-parameters extra-directives
+cat <<EOF
 # One worker, no access log, a fixed 200 for hello world, the request body read and
 # dropped for /body, and the benchmark files served with sendfile.
 daemon off;
@@ -381,7 +201,7 @@ http {
     uwsgi_temp_path $out/nginx/tmp/uwsgi;
     scgi_temp_path $out/nginx/tmp/scgi;
     server {
-        listen $host:$port;
+        listen $host:$port$1;$2
         location = /file { default_type application/octet-stream; alias $out/file-16MiB.bin; }
         location = /big { default_type application/octet-stream; alias $out/big-1MiB.bin; }
         location = /body { default_type text/plain; return 200 "1048576"; }
@@ -389,7 +209,28 @@ http {
     }
 }
 EOF
+}
+nginx_conf "" "" >"$out/nginx/nginx.conf"
+nginx_conf " ssl" "
+        ssl_protocols TLSv1.2 TLSv1.3;
+        ssl_certificate $out/tls/cert.pem;
+        ssl_certificate_key $out/tls/key.pem;
+        ssl_conf_command Options KTLS;" >"$out/nginx/nginx-tls.conf"
 
+# The certificate of the tls-* scenarios: P-256, self-signed for localhost (wrk does not
+# verify). Kernel TLS needs the `tls` ULP; without it both servers encrypt in user space.
+if [[ " $scenarios " == *" tls-"* ]]; then
+  command -v openssl >/dev/null || die "needs openssl for the tls-* scenarios"
+  mkdir -p "$out/tls"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+    -subj /CN=localhost -keyout "$out/tls/key.pem" -out "$out/tls/cert.pem" 2>/dev/null ||
+    die "openssl could not make the certificate"
+fi
+if grep -qw tls /proc/sys/net/ipv4/tcp_available_ulp 2>/dev/null; then
+  ktls="kernel TLS available (the tls ULP is loaded): sendfile can stay zero-copy"
+else
+  ktls="no kernel TLS on this kernel (no tls ULP in /proc/sys/net/ipv4/tcp_available_ulp): both servers encrypt in user space, file responses included"
+fi
 # ---------------------------------------------------------------- processes
 # The pids of a process tree, root first.
 tree_pids() {
@@ -468,7 +309,9 @@ run_one() {  # server scenario round
   local log=$out/logs/$tag.server.log wout=$out/logs/$tag.wrk.txt
   local conns path extra
   IFS='|' read -r conns path extra <<<"$(scenario_spec "$sc")"
-  local url=http://$host:$port$path
+  local scheme
+  scheme=$(scheme_of "$sc")
+  local url=$scheme://$host:$port$path
 
   local i
   for ((i = 0; i < 100; i++)); do port_busy || break; sleep 0.1; done
@@ -487,7 +330,7 @@ run_one() {  # server scenario round
   current_pid=$pid
   local ready=0
   for ((i = 0; i < 150; i++)); do
-    if curl -fs -o /dev/null --max-time 1 "http://$host:$port/"; then ready=1; break; fi
+    if curl -fsk -o /dev/null --max-time 1 "$scheme://$host:$port/"; then ready=1; break; fi
     alive "$pid" || break
     sleep 0.1
   done
@@ -503,6 +346,16 @@ run_one() {  # server scenario round
     return
   fi
 
+  if [[ $scheme == https && $rnd == 1 ]]; then  # what an OpenSSL client (as wrk) negotiates
+    local negotiated
+    negotiated=$($py -c '
+import socket, ssl, sys
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+with ctx.wrap_socket(socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)) as s:
+    print(s.version(), s.cipher()[0])' "$host" "$port" 2>/dev/null)
+    printf 'negotiated\t%s\t%s\t%s\n' "$name" "$sc" "$negotiated" >>"$out/notes.txt"
+  fi
   local wrk_base="taskset -c $client_cpu wrk -t1 -c$conns $extra"
   if ((warmup > 0)); then
     eval "timeout -k 5 $((warmup + 20)) $wrk_base -d${warmup}s $url" >/dev/null 2>&1
@@ -543,6 +396,7 @@ run_one() {  # server scenario round
 # ---------------------------------------------------------------- rounds
 runs=0
 for sc in $scenarios; do for s in $active; do applies "$s" "$sc" && ((runs++)); done; done
+[[ " $scenarios " == *" tls-"* ]] && note "$ktls"
 note "$runs runs per round x $rounds rounds, ~$((runs * rounds * (duration + warmup + 2) / 60 + 1)) min; raw output in $out"
 {
   echo "date	$(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -562,13 +416,18 @@ except Exception: print(getattr(bjoern, "__version__", "?"))' 2>/dev/null)"
   echo "rounds	$rounds"
   echo "host	$host:$port"
   echo "scenarios	$scenarios"
+  echo "tls	$ktls; $(openssl version 2>/dev/null)"
   echo "servers	$active"
 } >"$out/meta.tsv"
-for s in $active; do
-  printf 'command\t%s\t%s\t%s\n' "$s" ka "$(command_for "$s" ka)" >>"$out/notes.txt"
-  if [[ $s == uwsgi && " $scenarios " == *" sleep "* ]]; then
-    printf 'command\t%s\t%s\t%s\n' "$s" sleep "$(command_for "$s" sleep)" >>"$out/notes.txt"
-  fi
+for s in $active; do  # each distinct command line of a server, with its first scenario
+  seen=""
+  for sc in $scenarios; do
+    applies "$s" "$sc" || continue
+    cmd=$(command_for "$s" "$sc")
+    [[ $'\n'$seen == *$'\n'"$cmd"$'\n'* ]] && continue
+    seen+=$cmd$'\n'
+    printf 'command\t%s\t%s\t%s\n' "$s" "$sc" "$cmd" >>"$out/notes.txt"
+  done
 done
 
 for ((round = 1; round <= rounds; round++)); do

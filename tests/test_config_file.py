@@ -341,7 +341,7 @@ def test_unsupported_setting_left_at_its_default_is_fine(run_server, tmp_path):
 # ---------------------------------------------------------------- gunicorn's own docs
 
 # The sample file from gunicorn's examples/example_config.py, less its
-# comments. accesslog and ssl_context are settings qilin does not implement yet.
+# comments, with its accesslog line left to each test.
 EXAMPLE_CONFIG = """\
     bind = '127.0.0.1:8000'
     backlog = 2048

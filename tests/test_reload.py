@@ -17,31 +17,7 @@ import pytest
 import requests
 
 from conftest import children_of, free_port, wait_until
-
-WRK = "/usr/bin/wrk"
-
-# Counts what wrk's own summary does not: every response that is not 2xx
-# (its "status" errors are only the ones above 399).
-WRK_SCRIPT = r"""
-local threads = {}
-function setup(thread) table.insert(threads, thread) end
-function init(args) non2xx = 0 end
-function response(status, headers, body)
-  if status < 200 or status > 299 then non2xx = non2xx + 1 end
-end
-function done(summary, latency, requests)
-  local bad = 0
-  for _, t in ipairs(threads) do bad = bad + t:get("non2xx") end
-  local e = summary.errors
-  io.write(string.format(
-    "RESULT requests=%d connect=%d read=%d write=%d timeout=%d status=%d non2xx=%d\n",
-    summary.requests, e.connect, e.read, e.write, e.timeout, e.status, bad))
-end
-"""
-WRK_RESULT_RE = re.compile(
-    r"RESULT requests=(?P<requests>\d+) connect=(?P<connect>\d+) read=(?P<read>\d+) "
-    r"write=(?P<write>\d+) timeout=(?P<timeout>\d+) status=(?P<status>\d+) "
-    r"non2xx=(?P<non2xx>\d+)")
+from wrk_support import WRK, WRK_RESULT_RE, WRK_SCRIPT
 
 
 def write_conf(path, text):

@@ -18,6 +18,7 @@ import socket
 import ssl
 import struct
 import subprocess
+import textwrap
 import time
 from pathlib import Path
 
@@ -561,13 +562,168 @@ def test_tls_1_1_is_refused(shared_server, pki):
     assert "HTTP/1." not in out, out
 
 
-def test_ssl_context_hook_is_not_supported_yet(run_server, pki, tmp_path):
-    conf = write(tmp_path / "hook.conf.py", """\
-        def ssl_context(config, default_ssl_context_factory):
-            return default_ssl_context_factory()
+# ---------------------------------------------------------------- the ssl_context hook
+
+NO_HOOK_IN_GUNICORN20 = GUNICORN_DIFFERS("gunicorn 20.1 has no ssl_context hook")
+
+
+def hook_conf(tmp_path, body, name="hook.conf.py", settings=""):
+    """A config file whose ssl_context hook runs `body` (Python, with
+    `config` and `default_ssl_context_factory` in scope; its first line is
+    line 4 of the file), after `settings` (one line of Python)."""
+    lines = "\n".join("    " + line for line in textwrap.dedent(body).strip().splitlines())
+    return write(tmp_path / name, f"import ssl\n{settings}\n"
+                 "def ssl_context(config, default_ssl_context_factory):\n" + lines + "\n")
+
+
+def alpn_client(pki, *protocols):
+    ctx = pki.context()
+    ctx.set_alpn_protocols(list(protocols))
+    return ctx
+
+
+@NO_HOOK_IN_GUNICORN20
+def test_ssl_context_hook_alpn_is_served(start_server, pki, tmp_path):
+    conf = hook_conf(tmp_path, """\
+        context = default_ssl_context_factory()
+        context.set_alpn_protocols(["h2", "http/1.1"])
+        return context
+        """)
+    srv = start_server("echo:app", pki.server_args("-c", str(conf), "--log-level", "debug"))
+    with socket.create_connection(srv.addr, timeout=5) as s:
+        with alpn_client(pki, "http/1.1").wrap_socket(s, server_hostname="localhost") as t:
+            assert t.selected_alpn_protocol() == "http/1.1"
+            t.sendall(build_request("GET", "/alpn", host="localhost"))
+            r = Response(ResponseStream(t).read(time.monotonic() + 5))
+    assert environ_of(r)["PATH_INFO"] == "/alpn"
+    # The hook's list prefers h2, which qilin does not speak: a client that
+    # gets it is closed without an answer, and the log says why.
+    mark = srv.log_mark()
+    with socket.create_connection(srv.addr, timeout=5) as s:
+        with alpn_client(pki, "h2", "http/1.1").wrap_socket(s, server_hostname="localhost") as t:
+            assert t.selected_alpn_protocol() == "h2"
+            try:
+                t.sendall(build_request("GET", "/h2", host="localhost"))
+                answer = recv_all(t, time.monotonic() + 5)
+            except (BrokenPipeError, ConnectionResetError):  # closed before the request came
+                answer = b""
+            assert answer == b""
+    srv.wait_for_log(r"ALPN chose 'h2', which qilin does not serve", since=mark)
+    assert {e["path"] for e in srv.records()} == {"/alpn"}
+
+
+@NO_HOOK_IN_GUNICORN20
+def test_ssl_context_hook_minimum_version_tls13(start_server, pki, tmp_path):
+    conf = hook_conf(tmp_path, """\
+        context = default_ssl_context_factory()
+        context.minimum_version = ssl.TLSVersion.TLSv1_3
+        return context
+        """)
+    srv = start_server("echo:app", pki.server_args("-c", str(conf)))
+    old = pki.context()
+    old.maximum_version = ssl.TLSVersion.TLSv1_2
+    with pytest.raises((ssl.SSLError, ConnectionResetError)):
+        https_get(srv, "/", old, timeout=5)
+    assert environ_of(https_get(srv, "/", pki.context()))["SSL_PROTOCOL"] == "TLSv1.3"
+    rc, out = s_client(srv, pki, "-tls1_2")
+    assert "HTTP/1." not in out, out
+
+
+@NO_HOOK_IN_GUNICORN20
+def test_ssl_context_hook_serves_its_own_certificate(start_server, pki, tmp_path):
+    """The hook reads the settings from `config` and may load another
+    certificate than --certfile: the client sees the hook's."""
+    conf = hook_conf(tmp_path, f"""\
+        assert config.certfile == {pki.path("server.pem")!r}, config.certfile
+        assert config.is_ssl
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain({pki.path("renewed.pem")!r}, {pki.path("renewed.key")!r})
+        return context
+        """)
+    srv = start_server("echo:app", pki.server_args("-c", str(conf)))
+    assert same_cert(served_certificate(srv, pki), Path(pki.path("renewed.pem")).read_text())
+    assert environ_of(https_get(srv, "/", pki.context()))["wsgi.url_scheme"] == "https"
+
+
+@NO_HOOK_IN_GUNICORN20
+def test_ssl_context_hook_default_factory_follows_the_settings(start_server, pki, tmp_path):
+    """default_ssl_context_factory() builds gunicorn's context from the SSL
+    settings: here ca_certs and cert_reqs 2 (client certificates required)
+    and a TLS 1.2 cipher."""
+    conf = hook_conf(tmp_path, "return default_ssl_context_factory()")
+    srv = start_server("echo:app", pki.mtls_args("2") + [
+        "--ciphers", "ECDHE-ECDSA-AES128-GCM-SHA256", "-c", str(conf)])
+    ctx = pki.context("client")
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    env = environ_of(https_get(srv, "/", ctx))
+    assert env["SSL_CLIENT_VERIFY"] == "SUCCESS"
+    assert env["SSL_CIPHER"] == "ECDHE-ECDSA-AES128-GCM-SHA256"
+    rc, out = s_client(srv, pki)  # no client certificate
+    assert "certificate required" in out and "HTTP/1." not in out, out
+
+
+@NO_HOOK_IN_GUNICORN20
+def test_ssl_context_hook_that_raises_stops_the_start_up(run_server, pki, tmp_path):
+    conf = hook_conf(tmp_path, """\
+        raise RuntimeError("qilin-test: no context today")
         """)
     r = run(run_server, pki.server_args("-c", str(conf)), bind="127.0.0.1:0", timeout=10)
-    assert_one_line_error(r, "ssl_context", "not supported")
+    assert r.rc == 1, r
+    assert "Exception in ssl_context hook" in r.err, r
+    assert "Traceback (most recent call last):" in r.err, r
+    assert 'hook.conf.py", line 4, in ssl_context' in r.err, r
+    assert r.err_lines()[-1] == "RuntimeError: qilin-test: no context today", r
+    assert "Listening at" not in r.err and "Booting worker" not in r.err
+
+
+@NO_HOOK_IN_GUNICORN20
+@pytest.mark.parametrize("body,tokens", [
+    ("return None", ["ssl_context", "returned NoneType, not an ssl.SSLContext"]),
+    ("return ssl.create_default_context()", ["ssl_context", "client-side"]),
+    ("return ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)", ["ssl_context", "no certificate"]),
+    ("""\
+     context = default_ssl_context_factory()
+     context.sni_callback = lambda sock, name, ctx: None
+     return context""", ["ssl_context", "sni_callback"]),
+])
+def test_ssl_context_hook_returning_what_cannot_serve(run_server, pki, tmp_path, body, tokens):
+    conf = hook_conf(tmp_path, body)
+    r = run(run_server, pki.server_args("-c", str(conf)), bind="127.0.0.1:0", timeout=10)
+    assert_one_line_error(r, *tokens)
+    assert len(r.err_lines()) == 1, r
+    assert "Booting worker" not in r.err
+
+
+@NO_HOOK_IN_GUNICORN20
+def test_ssl_context_hook_runs_for_check_config(run_server, pki, tmp_path):
+    conf = hook_conf(tmp_path, "return default_ssl_context_factory()")
+    assert run(run_server, pki.server_args("-c", str(conf), "--check-config")).rc == 0
+    conf = hook_conf(tmp_path, "return 42", name="bad.conf.py")
+    r = run(run_server, pki.server_args("-c", str(conf), "--check-config"))
+    assert_one_line_error(r, "returned int, not an ssl.SSLContext")
+
+
+@NO_HOOK_IN_GUNICORN20
+def test_ssl_context_hook_without_tls_is_not_called(start_server, tmp_path):
+    # As gunicorn: the hook belongs to TLS, which certfile/keyfile turn on.
+    conf = hook_conf(tmp_path, "raise RuntimeError('qilin-test: must not run')")
+    srv = start_server("hello:app", ["-c", str(conf)])
+    assert srv.get("/").status == 200
+
+
+@NO_HOOK_IN_GUNICORN20
+def test_ssl_context_hook_key_log_is_dropped_with_a_warning(start_server, pki, tmp_path):
+    """create_default_context() sets keylog_filename from SSLKEYLOGFILE;
+    qilin writes no key log and says so."""
+    keys = tmp_path / "keys.log"
+    conf = hook_conf(tmp_path, "return default_ssl_context_factory()")
+    srv = start_server("echo:app", pki.server_args("-c", str(conf)),
+                       env={"SSLKEYLOGFILE": str(keys)})
+    srv.wait_for_log(r"\[WARNING\] ssl_context hook: keylog_filename .* is not carried over")
+    assert environ_of(https_get(srv, "/", pki.context()))["wsgi.url_scheme"] == "https"
+    # Python's ssl writes a comment line when it opens the file; no secret follows
+    secrets = keys.read_text().splitlines() if keys.exists() else []
+    assert all(line.startswith("#") for line in secrets), secrets
 
 
 # ---------------------------------------------------------------- HUP
@@ -612,3 +768,36 @@ def test_hup_with_files_that_cannot_serve_keeps_the_old_ones(start_server, pki, 
     assert srv.workers() == pids
     assert same_cert(served_certificate(srv, pki), cert.read_text())
     assert_unharmed(srv, pki, pids)
+
+
+@NO_HOOK_IN_GUNICORN20
+def test_hup_runs_the_ssl_context_hook_again_with_the_new_settings(start_server, pki, tmp_path):
+    """The hook loads what `config` says; HUP reads the config file again and
+    calls the hook with the new settings. A hook that then raises fails the
+    reload as a whole: the old workers go on serving."""
+    body = "context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)\n" \
+           "context.load_cert_chain(config.certfile, config.keyfile)\n" \
+           "return context"
+
+    def conf(name, hook=body):
+        return hook_conf(tmp_path, hook, settings=f"certfile, keyfile = "
+                         f"{pki.path(name + '.pem')!r}, {pki.path(name + '.key')!r}")
+
+    path = conf("server")
+    srv = start_server("echo:app", ["-c", str(path)])
+    (old,) = srv.workers()
+    assert same_cert(served_certificate(srv, pki), Path(pki.path("server.pem")).read_text())
+    conf("renewed")
+    srv.send_signal(signal.SIGHUP)
+    srv.wait_workers(lambda w: len(w) == 1 and old not in w, timeout=15, message="the new worker")
+    assert same_cert(served_certificate(srv, pki), Path(pki.path("renewed.pem")).read_text())
+
+    pids = srv.workers()
+    conf("server", hook="raise RuntimeError('qilin-test: not now')")
+    mark = srv.log_mark()
+    srv.send_signal(signal.SIGHUP)
+    srv.wait_for_log(r"RuntimeError: qilin-test: not now", since=mark)
+    assert "Exception in ssl_context hook" in srv.tail()
+    time.sleep(0.3)
+    assert srv.workers() == pids
+    assert same_cert(served_certificate(srv, pki), Path(pki.path("renewed.pem")).read_text())

@@ -47,19 +47,23 @@ std::string signal_full_name(int sig) {
 }  // namespace
 
 Arbiter::Arbiter(ArbiterOptions options, log::ErrorLog& log, WorkerRuntime& runtime, Hooks& hooks,
-                 Reloader& reloader)
+                 Reloader& reloader, StartContext start, Inheritance inherited)
     : options_(std::move(options)),
       log_(log),
       runtime_(runtime),
       hooks_(hooks),
       reloader_(reloader),
+      start_(std::move(start)),
+      inherited_(std::move(inherited)),
+      systemd_(inherited_.from_systemd),
+      master_pid_(inherited_.old_master),
       num_workers_(0) {}
 
 Arbiter::~Arbiter() = default;
 
 int Arbiter::run() {
   pid_ = getpid();
-  sys::set_proc_title("qilin: master [" + options_.proc_name + "]");
+  sys::set_proc_title(master_title());
   hooks_.attach(*this);
   // gunicorn sets the count while it builds its arbiter, before it logs anything.
   num_workers_ = options_.workers;
@@ -72,31 +76,33 @@ int Arbiter::run() {
     return 1;
   }
   if (!options_.pidfile.empty()) {
-    if (Status s = pidfile_.create(options_.pidfile, getpid()); !s) {
+    if (Status s = pidfile_.create(pidfile_path(), getpid()); !s) {
       log_.error(s.message());
       return 1;
     }
   }
   if (Status s = hooks_.on_starting(); !s) return startup_failed("on_starting", s);
-  auto bound = sys::open_listeners(options_.bind, options_.listen,
-                                   [this](const std::string& line) { log_.error(line); });
+  auto bound = !inherited_.listener_fds.empty()
+                   ? adopt_listeners()
+                   : sys::open_listeners(options_.bind, options_.listen,
+                                         [this](const std::string& line) { log_.error(line); });
   if (!bound) {
     log_.error(bound.message());
     pidfile_.unlink();
     return 1;
   }
   listeners_ = std::move(*bound);
+  if (inherited_.listener_fds.empty()) listener_binds_ = options_.bind;
   for (auto& l : listeners_) sys::set_nonblocking(l.fd(), true);
   log_listening();
   if (!options_.metrics_bind.empty()) {
     metrics_ = std::make_unique<MetricsExporter>();
-    if (Status s = metrics_->start(options_.metrics_bind); !s) {
-      log_.error(s.message());
-      for (auto& l : listeners_) l.close(/*keep_file=*/false);
+    start_metrics();
+    if (metrics_pending_ && master_pid_ == 0) {
+      close_listeners();
       pidfile_.unlink();
       return 1;
     }
-    log_.info("Metrics at: " + metrics_->url() + "/metrics");
   }
   log_.info("Using worker: " + options_.worker_class);
 
@@ -107,9 +113,12 @@ int Arbiter::run() {
 
   manage_workers();
   while (!exit_code_) {
+    maybe_promote_master();
     pollfd p{signals_.fd(), POLLIN, 0};
-    // A reload plan waits on new workers getting ready: look more often.
-    ::poll(&p, 1, reload_ ? 50 : 1000);
+    // A reload plan waits on new workers getting ready, and READY=1 on the
+    // first: look more often.
+    const bool watching = reload_ || (!ready_sent_ && notifier_.enabled());
+    ::poll(&p, 1, int(feed_watchdog(watching ? 50 : 1000)));
     std::vector<int> pending = signals_.drain();
     // SIGCHLD first so a halting exit code is seen before anything else.
     reap_workers();
@@ -121,12 +130,14 @@ int Arbiter::run() {
     murder_workers();
     advance_reload();
     manage_workers();
+    notify_ready_once_serving();
   }
   return shut_down();
 }
 
 int Arbiter::shut_down() {
   shutting_down_ = true;
+  notify_stopping();
   if (loop_failure_) {
     log_.error("Unhandled exception in main loop\n" + *loop_failure_);
     stop(false);
@@ -136,7 +147,7 @@ int Arbiter::shut_down() {
   int code = *exit_code_;
   if (code == 0 && halt_reason_.empty()) {
     stop(stopping_graceful_);
-    log_.info("Shutting down: Master");
+    log_.info("Shutting down: " + master_name());
   } else {
     code = halt(halt_reason_, code);
   }
@@ -166,7 +177,7 @@ void Arbiter::hook_failed(const std::string& hook, const Status& status) {
 
 int Arbiter::startup_failed(const std::string& hook, const Status& status) {
   log_.error("Exception in " + hook + " hook\n" + status.message());
-  for (auto& l : listeners_) l.close(/*keep_file=*/false);
+  close_listeners();
   pidfile_.unlink();
   return 1;
 }
@@ -182,7 +193,7 @@ void Arbiter::dispatch(int sig) {
     case SIGTTOU: handle_ttou(); break;
     case SIGUSR1: handle_usr1(); break;
     case SIGWINCH: handle_winch(); break;
-    case SIGUSR2: log_.warning("USR2 (binary upgrade) is not supported yet; ignored"); break;
+    case SIGUSR2: handle_usr2(); break;
     default: break;
   }
 }
@@ -267,7 +278,7 @@ void Arbiter::run_child(const WorkerContext& context) {
   signals_.reset();
   if (metrics_) ::close(metrics_->listen_fd());  // the master's alone
   runtime_.after_fork_child();
-  sys::set_proc_title("qilin: worker [" + options_.proc_name + "]");
+  sys::set_proc_title("qilin: worker [" + proc_name() + "]");
   log_.info("Booting worker with pid: " + std::to_string(getpid()));
   int code;
   if (Status s = hooks_.post_fork(context); !s) {
@@ -359,6 +370,17 @@ void Arbiter::reap_workers() {
     int status = 0;
     pid_t pid = ::waitpid(-1, &status, WNOHANG);
     if (pid <= 0) return;
+    if (pid == reexec_pid_) {
+      reexec_pid_ = 0;
+      if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        log_.info("New master (pid:" + std::to_string(pid) + ") exited");
+      } else {
+        log_.error("New master (pid:" + std::to_string(pid) + ") " +
+                   (WIFEXITED(status) ? "exited with code " + std::to_string(WEXITSTATUS(status))
+                                      : "was sent " + signal_full_name(WTERMSIG(status))));
+      }
+      continue;
+    }
     auto it = workers_.find(pid);
     if (it == workers_.end()) continue;  // not ours (qilin as PID 1): reaped quietly
     const int age = it->second.age;
@@ -421,8 +443,13 @@ void Arbiter::kill_workers(int sig) {
   for (pid_t pid : pids) kill_worker(pid, sig);
 }
 
+bool Arbiter::keep_socket_files() const {
+  // gunicorn's stop(): unlink only when no other master shares the sockets.
+  return reexec_pid_ != 0 || master_pid_ != 0 || systemd_;
+}
+
 void Arbiter::close_listeners() {
-  for (auto& l : listeners_) l.close(/*keep_file=*/false);
+  for (auto& l : listeners_) l.close(keep_socket_files());
 }
 
 void Arbiter::stop(bool graceful) {
@@ -447,6 +474,7 @@ void Arbiter::stop(bool graceful) {
     int status;
     pid_t pid = ::waitpid(-1, &status, 0);
     if (pid < 0) break;
+    if (pid == reexec_pid_) reexec_pid_ = 0;
     auto it = workers_.find(pid);
     if (it != workers_.end()) {
       const int age = it->second.age;
@@ -459,7 +487,7 @@ void Arbiter::stop(bool graceful) {
 
 int Arbiter::halt(const std::string& reason, int code) {
   stop(true);
-  log_.info("Shutting down: Master");
+  log_.info("Shutting down: " + master_name());
   if (!reason.empty()) log_.info("Reason: " + reason);
   return code;
 }

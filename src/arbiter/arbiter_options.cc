@@ -3,11 +3,11 @@
 #include <algorithm>
 
 #include "core/strings.h"
-#include "tls/server_context.h"
 
 namespace qilin::arbiter {
 
-Result<ArbiterOptions> arbiter_options_from(const config::Config& config) {
+Result<ArbiterOptions> arbiter_options_from(const config::Config& config,
+                                            const TlsContextMaker& make_tls_context) {
   ArbiterOptions o;
   for (const std::string& text : config.list("bind")) {
     auto address = sys::parse_bind_address(text);
@@ -87,13 +87,14 @@ Result<ArbiterOptions> arbiter_options_from(const config::Config& config) {
   if (!proxy) return Result<ArbiterOptions>::error("Invalid proxy_allow_ips: " + proxy.message());
   w.proxy_allow = *proxy;
   // TLS when certfile or keyfile is set (gunicorn's is_ssl). The context is
-  // built here, once, so a certificate or key that cannot serve stops the
-  // start-up (and a HUP), instead of every worker failing on it.
+  // built here, once (by the ssl_context hook when it is set), so a
+  // certificate or key that cannot serve stops the start-up (and a HUP),
+  // instead of every worker failing on it.
   if (!config.string("certfile").empty() || !config.string("keyfile").empty()) {
-    auto tls = tls::ServerContext::create(
-        {config.string("certfile"), config.string("keyfile"), config.string("ca_certs"),
-         int(config.integer("cert_reqs")), config.string("ciphers"),
-         config.boolean("suppress_ragged_eofs")});
+    auto tls = make_tls_context(
+        config, {config.string("certfile"), config.string("keyfile"), config.string("ca_certs"),
+                 int(config.integer("cert_reqs")), config.string("ciphers"),
+                 config.boolean("suppress_ragged_eofs")});
     if (!tls) return Result<ArbiterOptions>::error(tls.message());
     w.tls = *tls;
   }

@@ -32,7 +32,7 @@ std::vector<int> kept_listeners(const std::vector<sys::BindAddress>& current,
 }  // namespace
 
 void Arbiter::handle_hup() {
-  log_.info("Hang up: Master");
+  log_.info("Hang up: " + master_name());
   // All that can fail comes before commit(): a failure leaves the server as
   // it was, serving with the previous settings. (gunicorn's master exits
   // when the config file no longer loads.)
@@ -52,21 +52,25 @@ void Arbiter::handle_hup() {
     return;
   }
   reloader_.commit();
+  if (ready_sent_) {
+    notifier_.notify("RELOADING=1\n" + sys::monotonic_usec_line() + "\nSTATUS=Reloading");
+  }
   log::LogFile::reopen_all();
   if (rebind) {
     std::vector<sys::Listener> listeners;
     auto fresh = opened.begin();
-    for (int i : kept_listeners(options_.bind, next->bind)) {
+    for (int i : kept_listeners(listener_binds_, next->bind)) {
       listeners.push_back(i >= 0 ? std::move(listeners_[size_t(i)]) : std::move(*fresh++));
     }
     swap_listeners(std::move(listeners));
+    listener_binds_ = next->bind;
   }
   options_ = std::move(*next);
   if (Status s = change_num_workers(options_.workers); !s)
     return hook_failed("nworkers_changed", s);
   if (Status s = hooks_.on_reload(); !s) return hook_failed("on_reload", s);
   rewrite_pidfile();
-  sys::set_proc_title("qilin: master [" + options_.proc_name + "]");
+  sys::set_proc_title(master_title());
   // The workers running now are the old generation. A new one that is not
   // ready within `timeout` (30 s when that is 0) is not waited for: the
   // heartbeat check aborts it anyway. An old one still finishing its
@@ -79,7 +83,7 @@ void Arbiter::handle_hup() {
 }
 
 Result<std::vector<sys::Listener>> Arbiter::listeners_for(const ArbiterOptions& next) {
-  const std::vector<int> kept = kept_listeners(options_.bind, next.bind);
+  const std::vector<int> kept = kept_listeners(listener_binds_, next.bind);
   std::vector<sys::BindAddress> missing;
   for (size_t i = 0; i < kept.size(); ++i) {
     if (kept[i] < 0) missing.push_back(next.bind[i]);
@@ -96,12 +100,12 @@ void Arbiter::swap_listeners(std::vector<sys::Listener> listeners) {
   // What is left in listeners_ was moved from, or is dropped: closing it here
   // keeps new workers from inheriting it, while the old workers go on
   // accepting on their own copies until they are retired.
-  for (auto& l : listeners_) l.close(/*keep_file=*/false);
+  for (auto& l : listeners_) l.close(keep_socket_files());
   listeners_ = std::move(listeners);
   log_listening();
 }
 
-void Arbiter::log_listening() {
+std::string Arbiter::listening_urls() const {
   std::string urls;
   for (const auto& l : listeners_) {
     if (!urls.empty()) urls += ",";
@@ -109,13 +113,17 @@ void Arbiter::log_listening() {
     const bool https = options_.worker.tls && l.url().starts_with("http:");
     urls += https ? "https" + l.url().substr(4) : l.url();
   }
-  log_.info("Listening at: " + urls + " (" + std::to_string(pid_) + ")");
+  return urls;
+}
+
+void Arbiter::log_listening() {
+  log_.info("Listening at: " + listening_urls() + " (" + std::to_string(pid_) + ")");
 }
 
 void Arbiter::rewrite_pidfile() {
   pidfile_.unlink();
   if (options_.pidfile.empty()) return;
-  if (Status s = pidfile_.create(options_.pidfile, pid_); !s) log_.error(s.message());
+  if (Status s = pidfile_.create(pidfile_path(), pid_); !s) log_.error(s.message());
 }
 
 void Arbiter::advance_reload() {
@@ -135,7 +143,10 @@ void Arbiter::advance_reload() {
       retire_worker(it->first);
     }
   }
-  if (step.done) reload_.reset();
+  if (step.done) {
+    reload_.reset();
+    if (ready_sent_) notifier_.notify("READY=1\nSTATUS=Reloaded");
+  }
 }
 
 }  // namespace qilin::arbiter

@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include <optional>
+#include <string>
 
 #include "arbiter/worker_runtime.h"
 #include "core/result.h"
@@ -27,6 +28,16 @@ class MasterView {
  public:
   virtual ~MasterView() = default;
   virtual pid_t pid() const = 0;
+  // USR2 state, as gunicorn's arbiter shows it: "Master", or "Master.2" for
+  // a master executed by USR2 until the old one exits; the old master's pid
+  // meanwhile (else 0); the new master's pid in the old one (else 0);
+  // whether the sockets came from systemd; the process name ("NAME.2"
+  // while not promoted).
+  virtual std::string master_name() const = 0;
+  virtual pid_t master_pid() const = 0;
+  virtual pid_t reexec_pid() const = 0;
+  virtual bool systemd() const = 0;
+  virtual std::string proc_name() const = 0;
   virtual int num_workers() const = 0;
   // Changes the count the master keeps (it acts on its next pass). Does not
   // fire nworkers_changed: whoever changes the count fires it.
@@ -56,6 +67,10 @@ class Hooks {
   virtual Status child_exit(int age) = 0;
   virtual Status on_exit() = 0;
 
+  // ---- in the master's forked child, just before it executes the new
+  // master (USR2). A failure abandons the upgrade.
+  virtual Status pre_exec() = 0;
+
   // ---- in the worker process
   // Right after fork, before the worker loads the application. A failure
   // means the worker failed to boot.
@@ -78,6 +93,7 @@ class NoHooks final : public Hooks {
   void aborted(int) override {}
   Status child_exit(int) override { return Status::ok(); }
   Status on_exit() override { return Status::ok(); }
+  Status pre_exec() override { return Status::ok(); }
   Status post_fork(const WorkerContext&) override { return Status::ok(); }
   Status worker_exit(int) override { return Status::ok(); }
 };

@@ -29,6 +29,23 @@ Status Pidfile::create(const std::string& path, int pid) {
     return Status::error("Already running on PID " + std::to_string(old) + " (or pid file '" + path +
                          "' is stale)");
   }
+  return write(path, pid);
+}
+
+Status Pidfile::rename(const std::string& path) {
+  if (path_.empty() || path == path_) return Status::ok();
+  if (read_pid(path_) == pid_ && ::rename(path_.c_str(), path.c_str()) == 0) {
+    path_ = path;
+    return Status::ok();
+  }
+  // Ours was removed or overwritten meanwhile, or cannot move: write it afresh.
+  const std::string old = path_;
+  Status s = write(path, pid_);
+  if (s && read_pid(old) == pid_) ::unlink(old.c_str());
+  return s;
+}
+
+Status Pidfile::write(const std::string& path, int pid) {
   std::string tmp = path + ".tmp" + std::to_string(pid);
   {
     std::ofstream out(tmp, std::ios::trunc);

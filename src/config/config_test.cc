@@ -135,8 +135,8 @@ TEST(Config, HooksAreOpaqueHandles) {
             "Invalid value for post_fork: 'mod.func' (not callable; define the hook in the "
             "config file)");
   // An unsupported hook is refused once it is set.
-  EXPECT_EQ(config.set_value("ssl_context", hook, Source::kConfigFile).message(),
-            "setting 'ssl_context' is not supported yet");
+  EXPECT_EQ(config.set_value("on_dirty_starting", hook, Source::kConfigFile).message(),
+            "setting 'on_dirty_starting' is not supported yet");
 }
 
 TEST(Config, UnsupportedSettingsAreRefusedUnlessAtTheirDefault) {

@@ -1019,9 +1019,13 @@ std::vector<Setting> make_table() {
        .validate = validate_hook,
        .default_value = hook(),
        .default_doc = "returns `default_ssl_context_factory()`",
+       .support = kYes,
        .help = "ssl_context(config, default_ssl_context_factory): returns the SSLContext.",
        .doc = "Builds the `ssl.SSLContext` for TLS listeners. It gets the configuration and "
-              "a function that builds the default context, which it may adjust and return."},
+              "a function that builds the default context, which it may adjust and return. "
+              "Called once in the master (at start-up and on HUP), not for every "
+              "connection; qilin then serves with the returned context's certificates, "
+              "verification, versions, ciphers, options and ALPN (`docs/tls.md`)."},
 
       // ---- Server Mechanics: proxies and protocols -------------------------
       {.name = "proxy_protocol",
@@ -1079,7 +1083,8 @@ std::vector<Setting> make_table() {
        .support = kYes,
        .help = "TLS private key file.",
        .doc = "The PEM private key for TLS. Unset, the key is read from `certfile`. An "
-              "encrypted key is refused at start-up: qilin reads no password."},
+              "encrypted key is refused at start-up: qilin reads no password (an `ssl_context` "
+              "hook may load it with `load_cert_chain(..., password=...)`)."},
       {.name = "certfile",
        .section = S::kSsl,
        .flags = {"--certfile"},

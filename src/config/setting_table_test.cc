@@ -276,7 +276,7 @@ TEST(SettingTable, SupportedSettingsAreTheImplementedOnes) {
       // the server hooks
       "on_starting", "on_reload", "when_ready", "pre_fork", "post_fork", "post_worker_init",
       "worker_int", "worker_abort", "pre_exec", "pre_request", "post_request", "child_exit",
-      "worker_exit", "nworkers_changed", "on_exit"};
+      "worker_exit", "nworkers_changed", "on_exit", "ssl_context"};
   std::set<std::string_view> supported;
   for (const Setting& row : setting_table()) {
     if (row.support == Support::kSupported) supported.insert(row.name);

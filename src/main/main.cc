@@ -2,7 +2,8 @@
 // line, GUNICORN_CMD_ARGS and the config file into settings, in gunicorn's
 // order and precedence; then main prepares the process (env, chdir,
 // sys.path), answers --print-config / --check-config, and hands over to the
-// master, with a SettingsReloader for HUP (the same loader, run again). Every
+// master, with a SettingsReloader for HUP (the same loader, run again) and
+// what a USR2 needs to start the same master again. Every
 // failure here is one line on stderr and gunicorn's exit code; nothing below
 // main() prints usage errors.
 #include <unistd.h>
@@ -25,6 +26,7 @@
 #include "python/config_file.h"
 #include "python/interpreter.h"
 #include "python/python_hooks.h"
+#include "python/ssl_context_hook.h"
 #include "python/worker_runtime.h"
 
 namespace {
@@ -41,6 +43,11 @@ int fail(int code, const std::string& message) {
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
+  // USR2 executes this again: the command line, directory and environment
+  // as they are now. Then the sockets systemd or an old master handed over,
+  // taken out of the environment before the interpreter copies it.
+  arbiter::StartContext start = arbiter::StartContext::capture(argc, argv);
+  arbiter::Inheritance inherited = arbiter::Inheritance::take();
   sys::init_proc_title(argc, argv);  // before anything reads argv[0] or environ
   main::Settings settings;
   if (auto code = main::load_settings(args, argv[0], settings)) return *code;
@@ -58,7 +65,7 @@ int main(int argc, char** argv) {
   main::LogOutputs logs;
   if (Status s = main::open_log_outputs(cfg, logs); !s) return fail(config::kExitConfigError, s.message());
   log::ErrorLog& error_log = logs.error;
-  auto options = arbiter::arbiter_options_from(cfg);
+  auto options = arbiter::arbiter_options_from(cfg, python::tls_context_maker(error_log));
   if (!options) return fail(config::kExitConfigError, "Error: " + options.message());
 
   python::PythonHooks hooks(cfg, error_log);
@@ -70,7 +77,14 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
     return python::load_app_or_report(app_spec, error_log) ? 0 : 1;
   }
-  if (cfg.boolean("daemon")) {
+  // A master a USR2 executed is detached already, as its parent was; it
+  // stays that parent's child so that it sees it exit (gunicorn skips
+  // daemonize() for it too).
+  if (cfg.boolean("daemon") && inherited.old_master == 0) {
+    if (std::getenv("NOTIFY_SOCKET")) {
+      std::fputs("Warning: you shouldn't specify `daemon = True` when launching by systemd "
+                 "with `Type = notify`\n", stderr);
+    }
     if (Status s = python::daemonize(cfg.boolean("enable_stdio_inheritance")); !s) {
       return fail(1, "Error: " + s.message());
     }
@@ -81,7 +95,8 @@ int main(int argc, char** argv) {
     runtime.set_preloaded_app(std::move(app));
   }
   main::SettingsReloader reloader(args, settings, process, logs, hooks, runtime);
-  arbiter::Arbiter master(std::move(*options), error_log, runtime, hooks, reloader);
+  arbiter::Arbiter master(std::move(*options), error_log, runtime, hooks, reloader,
+                          std::move(start), std::move(inherited));
   python::GilRelease unlocked;  // threads a hook starts in the master can run; hooks take the GIL
   return master.run();
 }

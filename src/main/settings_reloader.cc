@@ -2,6 +2,7 @@
 
 #include "python/interpreter.h"
 #include "python/py_ref.h"
+#include "python/ssl_context_hook.h"
 
 namespace qilin::main {
 
@@ -52,7 +53,7 @@ Result<arbiter::ArbiterOptions> SettingsReloader::read() {
   (void)process_.apply_environment(settings_.config);
   if (!loaded) return loaded;
   if (Status s = ProcessSetup::check(next.config); !s) return s;
-  auto options = arbiter::arbiter_options_from(next.config);
+  auto options = arbiter::arbiter_options_from(next.config, python::tls_context_maker(logs_.error));
   if (!options) return Status::error("Error: " + options.message());
   auto logs = std::make_unique<LogOutputs>();
   if (Status s = open_log_outputs(next.config, *logs); !s) return s;

@@ -2,7 +2,9 @@
 // access reads one slot of config::Config (no copy of the settings is made);
 // gunicorn's derived properties win over a setting of the same name, as
 // properties do on gunicorn's class. Read-only: assigning raises, as
-// gunicorn's "Invalid access!".
+// gunicorn's "Invalid access!". A view may be detached from its Config when
+// that Config is about to go (the ssl_context hook's, on HUP); reading it
+// then raises instead of touching freed settings.
 #include <string>
 
 #include "config/setting_table.h"
@@ -98,13 +100,21 @@ bool is_derived(std::string_view name) {
          name == "is_ssl" || name == "worker_class_str" || name == "env";
 }
 
+PyObject* detached_error() {
+  PyErr_SetString(PyExc_RuntimeError,
+                  "these settings are no longer available: the ssl_context hook's config "
+                  "may be read only while the hook runs");
+  return nullptr;
+}
+
 PyObject* config_getattro(PyObject* obj, PyObject* name) {
   const char* utf8 = PyUnicode_Check(name) ? PyUnicode_AsUTF8(name) : nullptr;
   if (!utf8) return PyObject_GenericGetAttr(obj, name);
-  const config::Config& config = *reinterpret_cast<ConfigView*>(obj)->config;
-  if (is_derived(utf8)) return derived(config, utf8).release();
-  if (config::find_setting(utf8)) return setting_to_python(config, utf8).release();
-  if (utf8[0] == '_') return PyObject_GenericGetAttr(obj, name);
+  if (utf8[0] == '_') return PyObject_GenericGetAttr(obj, name);  // no setting starts with _
+  const config::Config* config = reinterpret_cast<ConfigView*>(obj)->config;
+  if (!config) return detached_error();
+  if (is_derived(utf8)) return derived(*config, utf8).release();
+  if (config::find_setting(utf8)) return setting_to_python(*config, utf8).release();
   PyErr_Format(PyExc_AttributeError, "No configuration setting for: %s", utf8);
   return nullptr;
 }
@@ -147,6 +157,12 @@ PyRef new_config_view(const config::Config& config) {
   if (!self) return PyRef();
   self->config = &config;
   return PyRef::steal(reinterpret_cast<PyObject*>(self));
+}
+
+void detach_config_view(PyObject* view) {
+  if (view && Py_IS_TYPE(view, config_view_type)) {
+    reinterpret_cast<ConfigView*>(view)->config = nullptr;
+  }
 }
 
 PyRef setting_to_python(const config::Config& config, std::string_view name) {

@@ -1,10 +1,12 @@
 // `server` and `worker`. Plain attributes live in the instance __dict__ (as
 // on gunicorn's objects); what must follow the running processes is a
-// property: server.pid and server.num_workers ask the master,
+// property: server.pid, server.num_workers and the USR2 state
+// (master_name, master_pid, reexec_pid, systemd, proc_name) ask the master,
 // worker.alive and worker.nr are the worker's own state.
 #include "python/hook_objects.h"
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "worker/worker_signals.h"
@@ -58,6 +60,27 @@ PyObject* server_get_pid(PyObject* obj, void*) {
   return PyLong_FromLong(long(self->master->pid()));
 }
 
+// The USR2 state; `which` names the attribute (the getset closure).
+enum class MasterState { kMasterName, kMasterPid, kReexecPid, kSystemd, kProcName };
+
+PyObject* server_get_state(PyObject* obj, void* which) {
+  auto* self = reinterpret_cast<Server*>(obj);
+  if (!self->master) Py_RETURN_NONE;
+  const arbiter::MasterView& m = *self->master;
+  switch (static_cast<MasterState>(reinterpret_cast<intptr_t>(which))) {
+    case MasterState::kMasterName: return py_str(m.master_name()).release();
+    case MasterState::kMasterPid: return PyLong_FromLong(long(m.master_pid()));
+    case MasterState::kReexecPid: return PyLong_FromLong(long(m.reexec_pid()));
+    case MasterState::kSystemd: return PyBool_FromLong(m.systemd());
+    case MasterState::kProcName: return py_str(m.proc_name()).release();
+  }
+  Py_RETURN_NONE;
+}
+
+void* state_closure(MasterState which) {
+  return reinterpret_cast<void*>(static_cast<intptr_t>(which));
+}
+
 PyObject* server_get_num_workers(PyObject* obj, void*) {
   auto* self = reinterpret_cast<Server*>(obj);
   if (!self->master) Py_RETURN_NONE;
@@ -96,6 +119,19 @@ PyGetSetDef server_getset[] = {
     {"pid", server_get_pid, nullptr, "the master's pid", nullptr},
     {"num_workers", server_get_num_workers, server_set_num_workers,
      "workers the master keeps; assigning changes the count and calls nworkers_changed", nullptr},
+    {"master_name", server_get_state, nullptr,
+     "\"Master\", or \"Master.2\" until a USR2 master is promoted",
+     state_closure(MasterState::kMasterName)},
+    {"master_pid", server_get_state, nullptr,
+     "the old master's pid while a USR2 master is not promoted, else 0",
+     state_closure(MasterState::kMasterPid)},
+    {"reexec_pid", server_get_state, nullptr, "the pid of the new master a USR2 started, else 0",
+     state_closure(MasterState::kReexecPid)},
+    {"systemd", server_get_state, nullptr, "whether the sockets came from systemd",
+     state_closure(MasterState::kSystemd)},
+    {"proc_name", server_get_state, nullptr,
+     "the process name (\"NAME.2\" until a USR2 master is promoted)",
+     state_closure(MasterState::kProcName)},
     {nullptr, nullptr, nullptr, nullptr, nullptr}};
 
 PyMemberDef server_members[] = {
@@ -217,9 +253,7 @@ PyRef new_server(const config::Config& config, PyObject* cfg, PyObject* log,
   if (!d) return PyRef();
   bool ok = set_item(d, "cfg", PyRef::borrow(cfg)) && set_item(d, "log", PyRef::borrow(log)) &&
             set_item(d, "WORKERS", PyRef::steal(PyDict_New())) &&
-            set_item(d, "master_name", py_str("Master")) &&
-            set_item(d, "worker_age", py_int(0)) && set_item(d, "master_pid", py_int(0)) &&
-            set_item(d, "reexec_pid", py_int(0)) && set_item(d, "systemd", py_bool(false)) &&
+            set_item(d, "worker_age", py_int(0)) &&
             server_update_settings(server.get(), config, nworkers_changed);
   return ok ? std::move(server) : PyRef();
 }
@@ -230,7 +264,6 @@ bool server_update_settings(PyObject* server, const config::Config& config,
   Py_XSETREF(self->nworkers_changed, Py_NewRef(nworkers_changed ? nworkers_changed : Py_None));
   PyObject* d = self->dict;
   return set_item(d, "worker_class", setting_to_python(config, "worker_class")) &&
-         set_item(d, "proc_name", py_str(config.process_name())) &&
          set_item(d, "timeout", py_int(config.integer("timeout"))) &&
          set_item(d, "pidfile", setting_to_python(config, "pidfile"));
 }

@@ -6,7 +6,8 @@
 //           error log
 //   server  the master (gunicorn's Arbiter): pid, num_workers (setting it
 //           changes the count and calls nworkers_changed), WORKERS, cfg, log,
-//           proc_name, timeout, worker_class, master_name
+//           proc_name, timeout, worker_class, and USR2's master_name,
+//           master_pid, reexec_pid, systemd
 //   worker  one worker (gunicorn's Worker): age, pid ("[booting]" until
 //           forked), ppid, alive (False stops the worker after the current
 //           request), nr, booted, aborted, max_requests, timeout, cfg, log,
@@ -34,8 +35,10 @@ namespace qilin::python {
 bool init_hook_types();
 
 // ---- cfg and log (config_view.cc, hook_logger.cc)
-// `config` must outlive the object.
+// `config` must outlive the object, or be detached from it first.
 PyRef new_config_view(const config::Config& config);
+// From now on, reading a setting from `view` raises RuntimeError.
+void detach_config_view(PyObject* view);
 // One setting's value as gunicorn holds it (None, bool, int, str, list,
 // dict, the callable); a hook left at its default is a no-op callable.
 PyRef setting_to_python(const config::Config& config, std::string_view name);

@@ -133,6 +133,12 @@ Status PythonHooks::on_exit() {
   return call(hook("on_exit"), {server_.get()});
 }
 
+Status PythonHooks::pre_exec() {
+  if (!any_) return Status::ok();
+  GilAcquire gil;
+  return call(hook("pre_exec"), {server_.get()});
+}
+
 Status PythonHooks::pre_fork(const arbiter::WorkerContext& context) {
   if (!any_) return Status::ok();
   GilAcquire gil;

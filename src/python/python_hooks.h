@@ -54,6 +54,7 @@ class PythonHooks final : public arbiter::Hooks {
   void aborted(int age) override;
   Status child_exit(int age) override;
   Status on_exit() override;
+  Status pre_exec() override;
   Status post_fork(const arbiter::WorkerContext& worker) override;
   Status worker_exit(int age) override;
 

@@ -64,18 +64,9 @@ Result<Listener> Listener::open(const BindAddress& address, const ListenOptions&
   Listener l;
   if (last_errno) *last_errno = 0;
   if (address.kind == BindAddress::Kind::kFd) {
-    int type = 0;
-    socklen_t tlen = sizeof(type);
-    if (getsockopt(address.fd, SOL_SOCKET, SO_TYPE, &type, &tlen) != 0 || type != SOCK_STREAM) {
-      return fail("fd://" + std::to_string(address.fd) + " is not a stream socket", errno ? errno : ENOTSOCK,
-                  last_errno);
-    }
-    l.fd_.reset(address.fd);
-    l.inherited_ = true;
-    set_cloexec(l.fd(), true);
-    ::listen(l.fd(), options.backlog);  // harmless when already listening
-    if (Status s = l.describe(); !s) return Result<Listener>::error(s.message());
-    return l;
+    auto adopted = adopt(address.fd, options, /*owns_file=*/false);
+    if (!adopted && last_errno) *last_errno = ENOTSOCK;
+    return adopted;
   }
 
   if (address.kind == BindAddress::Kind::kUnix) {
@@ -125,6 +116,50 @@ Result<Listener> Listener::open(const BindAddress& address, const ListenOptions&
   return l;
 }
 
+Result<Listener> Listener::adopt(int fd, const ListenOptions& options, bool owns_file) {
+  int type = 0;
+  socklen_t tlen = sizeof(type);
+  const int err = getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) != 0 ? errno : ENOTSOCK;
+  if (type != SOCK_STREAM) {
+    return Result<Listener>::error("fd://" + std::to_string(fd) + " is not a stream socket: " +
+                                   errno_text(err));
+  }
+  Listener l;
+  l.fd_.reset(fd);
+  l.owns_file_ = owns_file;
+  set_cloexec(l.fd(), true);
+  ::listen(l.fd(), options.backlog);  // harmless when already listening
+  if (Status s = l.describe(); !s) return Result<Listener>::error(s.message());
+  return l;
+}
+
+bool Listener::serves(const BindAddress& address) const {
+  switch (address.kind) {
+    case BindAddress::Kind::kFd: return address.fd == fd();
+    case BindAddress::Kind::kUnix: return is_unix_ && address.path == unix_path_;
+    case BindAddress::Kind::kTcp: break;
+  }
+  if (is_unix_) return false;
+  socklen_t want_len = 0;
+  auto want = resolve(address, &want_len);
+  sockaddr_storage have{};
+  socklen_t have_len = sizeof(have);
+  if (!want || getsockname(fd(), reinterpret_cast<sockaddr*>(&have), &have_len) != 0 ||
+      want->ss_family != have.ss_family) {
+    return false;
+  }
+  if (have.ss_family == AF_INET) {
+    auto* w = reinterpret_cast<const sockaddr_in*>(&*want);
+    auto* h = reinterpret_cast<const sockaddr_in*>(&have);
+    return w->sin_addr.s_addr == h->sin_addr.s_addr &&
+           (w->sin_port == 0 || w->sin_port == h->sin_port);
+  }
+  auto* w = reinterpret_cast<const sockaddr_in6*>(&*want);
+  auto* h = reinterpret_cast<const sockaddr_in6*>(&have);
+  return std::memcmp(&w->sin6_addr, &h->sin6_addr, sizeof(in6_addr)) == 0 &&
+         (w->sin6_port == 0 || w->sin6_port == h->sin6_port);
+}
+
 Status Listener::describe() {
   sockaddr_storage ss{};
   socklen_t len = sizeof(ss);
@@ -160,7 +195,7 @@ Status Listener::describe() {
 void Listener::close(bool keep_file) {
   if (!fd_.valid()) return;
   fd_.reset();
-  if (is_unix_ && !keep_file && !inherited_ && !unix_path_.empty()) ::unlink(unix_path_.c_str());
+  if (is_unix_ && !keep_file && owns_file_ && !unix_path_.empty()) ::unlink(unix_path_.c_str());
 }
 
 int listen_queue_length(int fd) {

@@ -28,8 +28,20 @@ class Listener {
   Listener& operator=(Listener&&) = default;
 
   // Binds and listens. Errors are values carrying errno in `last_errno`.
+  // An fd://N address adopts N (see adopt; its unix socket file is never
+  // removed).
   static Result<Listener> open(const BindAddress& address, const ListenOptions& options,
                                int* last_errno);
+  // Takes over `fd`, a stream socket this process inherited already bound:
+  // fd://N, systemd's LISTEN_FDS, or the listeners an old master passed on
+  // USR2. It listens again with this process's backlog and becomes
+  // close-on-exec. `owns_file`: whether close() may remove a unix socket's
+  // file (sockets an old master bound; not those of systemd or fd://).
+  static Result<Listener> adopt(int fd, const ListenOptions& options, bool owns_file);
+
+  // Whether this socket is what `address` asks for: the same unix path, the
+  // same fd, or the same TCP address and port (port 0 asks for any port).
+  bool serves(const BindAddress& address) const;
 
   int fd() const { return fd_.get(); }
   bool is_unix() const { return is_unix_; }
@@ -45,7 +57,7 @@ class Listener {
  private:
   Fd fd_;
   bool is_unix_ = false;
-  bool inherited_ = false;
+  bool owns_file_ = true;  // close() may unlink a unix socket's file
   std::string unix_path_;
   std::string url_;
   std::string server_name_;

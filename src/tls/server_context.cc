@@ -1,5 +1,6 @@
 #include "tls/server_context.h"
 
+#include <dlfcn.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -66,7 +67,8 @@ Status load_key(SSL_CTX* ctx, const std::string& keyfile, const std::string& cer
     ERR_clear_error();
     return Status::error(std::string(setting) + " '" + path +
                          "' holds an encrypted private key; qilin reads no password, so give it an "
-                         "unencrypted key (openssl pkey -in KEY -out PLAIN_KEY)");
+                         "unencrypted key (openssl pkey -in KEY -out PLAIN_KEY), or load it with "
+                         "its password in an ssl_context hook");
   }
   if (!key) {
     return Status::error(std::string(setting) + " '" + path + "' holds no PEM private key (" +
@@ -146,10 +148,7 @@ Made ServerContext::create(const Settings& s) {
   SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE |
                              SSL_OP_SINGLE_DH_USE | SSL_OP_SINGLE_ECDH_USE |
                              SSL_OP_NO_RENEGOTIATION | SSL_OP_ENABLE_KTLS);
-  // Partial writes let a large write go out record by record on a
-  // non-blocking socket; a retried write may come from a moved buffer.
-  SSL_CTX_set_mode(c, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
-                          SSL_MODE_RELEASE_BUFFERS);
+  SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS);
   // Needed for session resumption once clients are verified.
   static const unsigned char kSessionContext[] = "qilin";
   SSL_CTX_set_session_id_context(c, kSessionContext, sizeof(kSessionContext) - 1);
@@ -157,6 +156,44 @@ Made ServerContext::create(const Settings& s) {
   return std::shared_ptr<const ServerContext>(new ServerContext(ctx.release(), s));
 }
 
+Made ServerContext::adopt(SSL_CTX* ctx, Settings settings, std::shared_ptr<const void> owner) {
+  ERR_clear_error();
+  // TLS_client_method() has no server side: every handshake would fail.
+  if (SSL_CTX_get_ssl_method(ctx) == TLS_client_method()) {
+    return Made::error("it is a client-side context, which cannot accept connections");
+  }
+  if (!SSL_CTX_get0_certificate(ctx)) return Made::error("it holds no certificate");
+  if (SSL_CTX_check_private_key(ctx) != 1) {
+    ERR_clear_error();
+    return Made::error("its private key is missing or is not its certificate's");
+  }
+  if (SSL_CTX_up_ref(ctx) != 1) return Made::error("OpenSSL refused a reference to it");
+  SSL_CTX_set_options(ctx, SSL_OP_ENABLE_KTLS);
+  SSL_CTX_set_keylog_callback(ctx, nullptr);
+  SSL_CTX_set_msg_callback(ctx, nullptr);
+  return std::shared_ptr<const ServerContext>(
+      new ServerContext(ctx, std::move(settings), std::move(owner)));
+}
+
 ServerContext::~ServerContext() { SSL_CTX_free(ctx_); }
+
+unsigned long openssl_version_number() { return OpenSSL_version_num(); }
+
+const char* openssl_version_text() { return OpenSSL_version(OPENSSL_VERSION); }
+
+bool shares_libssl(const std::string& path) {
+  void* module = ::dlopen(path.c_str(), RTLD_LAZY | RTLD_NOLOAD);
+  if (!module) return false;
+  // dlsym on a handle searches the object, then what it links, in load
+  // order: the function its own calls reach. TLS_server_method() returns a
+  // table inside the libssl that defines it, so the two answers are the
+  // same pointer only when it is the same library (a function's address in
+  // the executable may be a PLT stub; the table's never is).
+  using MethodFn = const SSL_METHOD* (*)();
+  auto theirs = reinterpret_cast<MethodFn>(::dlsym(module, "TLS_server_method"));
+  const bool same = theirs && theirs() == TLS_server_method();
+  ::dlclose(module);
+  return same;
+}
 
 }  // namespace qilin::tls

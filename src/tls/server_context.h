@@ -12,7 +12,12 @@
 // (SSL_OP_ENABLE_KTLS), so that a file response can still go out with
 // sendfile where the kernel allows it.
 //
-// Immutable after create(): any number of threads may start sessions on it.
+// adopt() serves instead from a context made elsewhere in this process (the
+// ssl.SSLContext the ssl_context hook returns), with that context's own
+// settings.
+//
+// Immutable after create() or adopt(): any number of threads may start
+// sessions on it.
 #pragma once
 
 #include <memory>
@@ -47,6 +52,20 @@ class ServerContext {
   // than 0/1/2, a cipher list OpenSSL matches nothing with.
   static Result<std::shared_ptr<const ServerContext>> create(const Settings& settings);
 
+  // Serves from `ctx`, a context made in this process by other code linked
+  // to the same libssl (check with shares_libssl()): takes a reference to
+  // it (SSL_CTX_up_ref) and keeps `owner` alive as long as this object,
+  // because callbacks `ctx` holds may point into it (Python's ALPN selection
+  // reads the protocol list its SSLContext object holds). Certificates,
+  // verification, versions, ciphers, options and ALPN stay as `ctx` has
+  // them. Added: kernel TLS. Removed: the key-log and message callbacks,
+  // which need their maker's per-connection data (qilin's connections have
+  // none). `settings` gives what a context does not hold
+  // (suppress_ragged_eofs). The error is one line: a client-side context, no
+  // certificate, a key that is not the certificate's.
+  static Result<std::shared_ptr<const ServerContext>> adopt(ssl_ctx_st* ctx, Settings settings,
+                                                            std::shared_ptr<const void> owner);
+
   ~ServerContext();
   ServerContext(const ServerContext&) = delete;
   ServerContext& operator=(const ServerContext&) = delete;
@@ -55,10 +74,22 @@ class ServerContext {
   const Settings& settings() const { return settings_; }
 
  private:
-  ServerContext(ssl_ctx_st* ctx, Settings settings) : ctx_(ctx), settings_(std::move(settings)) {}
+  ServerContext(ssl_ctx_st* ctx, Settings settings, std::shared_ptr<const void> owner = nullptr)
+      : ctx_(ctx), settings_(std::move(settings)), owner_(std::move(owner)) {}
 
   ssl_ctx_st* ctx_;
   Settings settings_;
+  std::shared_ptr<const void> owner_;  // adopt()'s; released after the destructor frees ctx_
 };
+
+// The libssl qilin serves with: OpenSSL_version_num() and its text
+// ("OpenSSL 3.0.19 27 Jan 2026").
+unsigned long openssl_version_number();
+const char* openssl_version_text();
+// Whether the shared object at `path`, already loaded in this process,
+// calls into the very libssl qilin serves with (not another copy, even of
+// the same version), so that a context it made can be adopted. False when
+// it is not loaded.
+bool shares_libssl(const std::string& path);
 
 }  // namespace qilin::tls

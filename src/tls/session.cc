@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <string_view>
 
 namespace qilin::tls {
 
@@ -88,6 +89,10 @@ std::unique_ptr<Session> Session::accept(const ServerContext& context, int fd) {
     ERR_clear_error();
     return nullptr;
   }
+  // Partial writes let a large write go out record by record on a
+  // non-blocking socket (write()'s contract); a retried write may come from
+  // a moved buffer. Set here so that an adopted context needs neither.
+  SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   SSL_set_accept_state(ssl);
   return std::unique_ptr<Session>(new Session(ssl, context.settings().suppress_ragged_eofs));
 }
@@ -98,10 +103,7 @@ Session::Handshake Session::handshake() {
   if (failed_) return Handshake::kFailed;
   ERR_clear_error();
   int rc = SSL_do_handshake(ssl_);
-  if (rc == 1) {
-    established_ = true;
-    return Handshake::kDone;
-  }
+  if (rc == 1) return finished();
   const int saved_errno = errno;
   switch (SSL_get_error(ssl_, rc)) {
     case SSL_ERROR_WANT_READ:
@@ -134,6 +136,23 @@ Session::Handshake Session::handshake() {
   }
   ERR_clear_error();
   return Handshake::kFailed;
+}
+
+Session::Handshake Session::finished() {
+  // A context's ALPN list (the ssl_context hook's) may offer a protocol
+  // other than HTTP/1; a client that chose it would speak what no parser
+  // here reads. No ALPN at all is HTTP/1.1 by default.
+  const unsigned char* alpn = nullptr;
+  unsigned int alpn_size = 0;
+  SSL_get0_alpn_selected(ssl_, &alpn, &alpn_size);
+  const std::string_view chosen(reinterpret_cast<const char*>(alpn), alpn_size);
+  if (!chosen.empty() && chosen != "http/1.1" && chosen != "http/1.0") {
+    failed_ = true;
+    error_ = "ALPN chose '" + std::string(chosen) + "', which qilin does not serve (only HTTP/1)";
+    return Handshake::kFailed;
+  }
+  established_ = true;
+  return Handshake::kDone;
 }
 
 ssize_t Session::failure(int ret, int broken_errno) {

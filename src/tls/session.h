@@ -36,7 +36,8 @@ class Session {
 
   enum class Handshake { kDone, kAgain, kFailed };
   // Advances the handshake. kFailed: error() says why, plain_http() whether
-  // the client spoke plain HTTP instead of TLS.
+  // the client spoke plain HTTP instead of TLS. A handshake whose ALPN chose
+  // a protocol other than http/1.1 or http/1.0 fails too.
   Handshake handshake();
   bool established() const { return established_; }
 
@@ -81,6 +82,8 @@ class Session {
  private:
   Session(ssl_st* ssl, bool suppress_ragged_eofs)
       : ssl_(ssl), suppress_ragged_eofs_(suppress_ragged_eofs) {}
+  // The handshake is complete: checks what ALPN chose.
+  Handshake finished();
   // Maps a failed OpenSSL call to errno (and error_); -1.
   ssize_t failure(int ret, int broken_errno);
 

@@ -1,8 +1,9 @@
-// ServerContext's checks of the files, and a Session driven over a
-// non-blocking socketpair against an OpenSSL client in the same thread:
-// the handshake's kAgain steps, reads and writes, the ends of a stream
-// (close_notify, a ragged EOF with and without suppress_ragged_eofs) and
-// plain HTTP where a ClientHello should be.
+// ServerContext's checks of the files and of an adopted context, and a
+// Session driven over a non-blocking socketpair against an OpenSSL client in
+// the same thread: the handshake's kAgain steps, reads and writes, the ends
+// of a stream (close_notify, a ragged EOF with and without
+// suppress_ragged_eofs), plain HTTP where a ClientHello should be, and what
+// ALPN may choose on an adopted context.
 #include "tls/session.h"
 
 #include <fcntl.h>
@@ -129,6 +130,67 @@ TEST_F(Files, RefusesWhatCannotServe) {
   }
 }
 
+// A server context made outside ServerContext, as Python's ssl module makes
+// one: the certificate and key from the files, ALPN offering h2 then
+// http/1.1 in the server's order of preference.
+int select_h2_first(SSL*, const unsigned char** out, unsigned char* out_size,
+                    const unsigned char* offered, unsigned int offered_size, void*) {
+  static const unsigned char kServer[] = "\x02h2\x08http/1.1";
+  unsigned char* chosen = nullptr;
+  if (SSL_select_next_proto(&chosen, out_size, kServer, sizeof(kServer) - 1, offered,
+                            offered_size) != OPENSSL_NPN_NEGOTIATED) {
+    return SSL_TLSEXT_ERR_NOACK;
+  }
+  *out = chosen;
+  return SSL_TLSEXT_ERR_OK;
+}
+
+SSL_CTX* foreign_context(const std::string& cert, const std::string& key) {
+  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+  if (!cert.empty()) SSL_CTX_use_certificate_chain_file(ctx, cert.c_str());
+  if (!key.empty()) SSL_CTX_use_PrivateKey_file(ctx, key.c_str(), SSL_FILETYPE_PEM);
+  SSL_CTX_set_alpn_select_cb(ctx, select_h2_first, nullptr);
+  return ctx;
+}
+
+TEST_F(Files, AdoptRefusesAContextThatCannotServe) {
+  struct Case {
+    SSL_CTX* ctx;
+    std::string says;
+  };
+  const Case cases[] = {
+      {SSL_CTX_new(TLS_client_method()), "client-side"},
+      {foreign_context("", ""), "no certificate"},
+      {foreign_context(path("cert.pem"), ""), "private key is missing"},
+  };
+  for (const Case& c : cases) {
+    auto made = ServerContext::adopt(c.ctx, settings(), nullptr);
+    ASSERT_FALSE(made) << c.says;
+    EXPECT_NE(made.message().find(c.says), std::string::npos) << made.message();
+    SSL_CTX_free(c.ctx);
+  }
+}
+
+TEST_F(Files, AdoptKeepsItsOwnerAsLongAsTheContext) {
+  SSL_CTX* ctx = foreign_context(path("cert.pem"), path("key.pem"));
+  auto owner = std::make_shared<int>(7);
+  std::weak_ptr<int> watch = owner;
+  {
+    auto made = ServerContext::adopt(ctx, settings(), std::move(owner));
+    ASSERT_TRUE(made) << made.message();
+    SSL_CTX_free(ctx);  // the maker lets go; the adopted context holds its own reference
+    EXPECT_EQ((*made)->native(), ctx);
+    EXPECT_FALSE(watch.expired());
+  }
+  EXPECT_TRUE(watch.expired());
+}
+
+TEST(Library, OnlyALoadedObjectOnThisLibsslShares) {
+  EXPECT_TRUE(shares_libssl("libssl.so.3"));  // loaded: this test links it
+  EXPECT_FALSE(shares_libssl("/nonexistent/_ssl.so"));
+  EXPECT_EQ(openssl_version_number(), OpenSSL_version_num());
+}
+
 // A server Session and an OpenSSL client on the two ends of a socketpair,
 // both non-blocking, pumped in turn in this one thread.
 class Pair : public Files {
@@ -157,11 +219,31 @@ class Pair : public Files {
   void start(bool suppress_ragged_eofs = true) {
     Settings s = settings();
     s.suppress_ragged_eofs = suppress_ragged_eofs;
-    auto made = ServerContext::create(s);
+    serve(ServerContext::create(s));
+  }
+  // Serves from foreign_context(), ALPN and all.
+  void start_adopted() {
+    SSL_CTX* ctx = foreign_context(path("cert.pem"), path("key.pem"));
+    serve(ServerContext::adopt(ctx, settings(), nullptr));
+    SSL_CTX_free(ctx);
+  }
+  void serve(Result<std::shared_ptr<const ServerContext>> made) {
     ASSERT_TRUE(made) << made.message();
     context_ = *made;
     session_ = Session::accept(*context_, server_fd_);
     ASSERT_NE(session_, nullptr);
+  }
+  // The protocols the client offers, in ALPN's wire form.
+  void offer(const std::string& wire) {
+    ASSERT_EQ(SSL_set_alpn_protos(client_, reinterpret_cast<const unsigned char*>(wire.data()),
+                                  unsigned(wire.size())),
+              0);
+  }
+  std::string client_alpn() const {
+    const unsigned char* chosen = nullptr;
+    unsigned int size = 0;
+    SSL_get0_alpn_selected(client_, &chosen, &size);
+    return std::string(reinterpret_cast<const char*>(chosen), size);
   }
   // Runs both handshakes to their end; the server's result.
   Session::Handshake shake() {
@@ -278,6 +360,30 @@ TEST_F(Pair, ClientGoneMidHandshake) {
   Session::Handshake h = session_->handshake();
   for (int i = 0; i < 5 && h == Session::Handshake::kAgain; ++i) h = session_->handshake();
   EXPECT_EQ(h, Session::Handshake::kFailed);
+}
+
+TEST_F(Pair, AdoptedContextChoosesHttp1WithItsAlpn) {
+  offer(std::string("\x08http/1.1", 9));
+  start_adopted();
+  ASSERT_EQ(shake(), Session::Handshake::kDone) << session_->error();
+  EXPECT_EQ(client_alpn(), "http/1.1");
+  ASSERT_EQ(SSL_write(client_, "GET / HTTP/1.1\r\n\r\n", 18), 18);
+  char buf[64];
+  EXPECT_EQ(session_->read(buf, sizeof(buf)), 18);
+}
+
+TEST_F(Pair, AlpnChoosingAnotherProtocolFailsTheHandshake) {
+  offer(std::string("\x02h2\x08http/1.1", 12));  // the server prefers h2
+  start_adopted();
+  EXPECT_EQ(shake(), Session::Handshake::kFailed);
+  EXPECT_EQ(session_->error(), "ALPN chose 'h2', which qilin does not serve (only HTTP/1)");
+  EXPECT_FALSE(session_->established());
+}
+
+TEST_F(Pair, NoAlpnIsHttp1) {
+  start_adopted();
+  EXPECT_EQ(shake(), Session::Handshake::kDone);
+  EXPECT_EQ(client_alpn(), "");
 }
 
 }  // namespace
