@@ -141,7 +141,7 @@ def test_help_is_grouped_by_section(run_server):
 @pytest.mark.gunicorn20_differs("gunicorn implements every setting it lists")
 def test_help_marks_unsupported_settings(run_server):
     r = run(run_server, ["-h"])
-    block = r.out[r.out.index("--reload-engine"):]
+    block = r.out[r.out.index("--http-parser"):]
     block = block[:block.index("\n  -")]
     assert "not supported yet" in block
 
@@ -258,11 +258,10 @@ def test_value_refused_by_validator_is_one_line_exit_1(run_server, args, tokens)
 
 UNSUPPORTED = [
     (["--spew"], "spew"),
-    (["--reload-engine", "poll"], "reload_engine"),
-    (["--reload-extra-file", "/etc/hostname"], "reload_extra_files"),
-    (["--reload-engine", "poll"], "reload_engine"),
+    (["--http-parser", "python"], "http_parser"),
+    (["--protocol", "uwsgi"], "protocol"),
+    (["--dirty-workers", "2"], "dirty_workers"),
     (["-k", "tornado"], "tornado"),
-    (["--reload"], "reload"),
     (["--http-protocols", "h2"], "http_protocols"),
 ]
 

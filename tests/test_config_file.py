@@ -316,7 +316,7 @@ def test_config_module_that_raises_shows_traceback_exit_1(run_server, tmp_path):
 @pytest.mark.gunicorn20_differs("gunicorn implements these settings")
 @pytest.mark.parametrize("text,name", [
     ("spew = True\n", "spew"),
-    ("reload_engine = 'poll'\n", "reload_engine"),
+    ("http_parser = 'python'\n", "http_parser"),
     ("worker_class = 'tornado'\n", "tornado"),
     ("dirty_workers = 2\n", "dirty_workers"),
 ])
@@ -330,7 +330,7 @@ def test_unsupported_setting_in_config_file_is_refused(run_server, tmp_path, tex
 def test_unsupported_setting_left_at_its_default_is_fine(run_server, tmp_path):
     path = conf(tmp_path, """\
         spew = False
-        reload_engine = 'auto'
+        http_parser = 'auto'
         worker_connections = 1000
         accesslog = None
         """)

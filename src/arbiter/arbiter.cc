@@ -418,7 +418,8 @@ void Arbiter::reap_workers() {
 std::optional<log::RestartCause> Arbiter::restart_cause(const WorkerRecord& worker, int status) const {
   if (shutting_down_ || exit_code_) return std::nullopt;
   if (worker.aborted) return log::RestartCause::kTimeout;
-  if (worker.reloaded) return log::RestartCause::kReload;
+  // HUP retired it, or --reload saw its code change.
+  if (worker.reloaded || heartbeat_.code_changed(worker.slot)) return log::RestartCause::kReload;
   if (worker.retired_ms != 0) return std::nullopt;  // TTOU or a smaller count
   // Leaving on its own with 0 is a max_requests recycle; anything else is a crash.
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return log::RestartCause::kMaxRequests;

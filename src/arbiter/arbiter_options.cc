@@ -56,6 +56,9 @@ Result<ArbiterOptions> arbiter_options_from(const config::Config& config,
   w.worker_connections = int(config.integer("worker_connections"));
   w.keepalive_seconds = int(config.integer("keepalive"));
   w.header_timeout_seconds = int(config.integer("header_timeout"));
+  w.reload = config.boolean("reload");
+  w.reload_engine = config.string("reload_engine");
+  w.reload_extra_files = config.list("reload_extra_files");
   http::ParserOptions& p = w.parser;
   p.normalize_limits(config.integer("limit_request_line"), config.integer("limit_request_fields"),
                      config.integer("limit_request_field_size"));

@@ -351,10 +351,18 @@ std::vector<Setting> make_table() {
        .action = A::kStoreTrue,
        .validate = validate_bool,
        .default_value = flag(false),
+       .support = kYes,
        .help = "Restart workers when application code changes (development).",
-       .doc = "For development: each worker watches the source files it has loaded and "
-              "exits when one changes, so that a fresh worker picks up the new code. Does "
-              "not combine with `preload_app`."},
+       .doc = "For development: once it has loaded the application, each worker watches "
+              "the source file of every module in `sys.modules` (modules imported later "
+              "too) and the `reload_extra_files`. When one changes, the worker logs "
+              "`Worker reloading: FILE modified`, calls `worker_int` and stops as on TERM; "
+              "the master starts a fresh worker, which imports the new code. The watching "
+              "runs in the worker's own event loop, not in a thread. In this mode an "
+              "application that fails to load with a `SyntaxError` does not stop the "
+              "server: the worker answers every request with a 500 showing the traceback "
+              "and reloads once the file is fixed. Does not combine with `preload_app` "
+              "(the fresh worker gets the master's copy of the code again)."},
       {.name = "reload_engine",
        .section = S::kDebugging,
        .flags = {"--reload-engine"},
@@ -363,9 +371,12 @@ std::vector<Setting> make_table() {
        .choices = {"auto", "poll", "inotify"},
        .validate = validate_exact_choice,
        .default_value = text("auto"),
+       .support = kYes,
        .help = "How reload watches files: auto, poll or inotify.",
-       .doc = "The file watcher behind `reload`: `inotify`, `poll`, or `auto` (inotify when "
-              "available, polling otherwise)."},
+       .doc = "The file watcher behind `reload`. `inotify` watches the directories of the "
+              "files through the kernel's inotify (built in; no Python package is needed) "
+              "and reacts at once; `poll` compares modification times once a second; "
+              "`auto` is inotify, or poll when inotify cannot be had."},
       {.name = "reload_extra_files",
        .section = S::kDebugging,
        .flags = {"--reload-extra-file"},
@@ -374,10 +385,12 @@ std::vector<Setting> make_table() {
        .action = A::kAppend,
        .validate = validate_files_or_patterns,
        .default_value = strings({}),
+       .support = kYes,
        .help = "More files or glob patterns whose change triggers a reload.",
        .doc = "Extra files (templates, configuration) watched by `reload`. Entries with "
-              "`*`, `?` or `[` are glob patterns, expanded again at every check; other "
-              "entries must exist. Repeatable."},
+              "`*`, `?` or `[` are glob patterns, expanded again every second (a file "
+              "that newly matches is watched from then on); other entries must exist. "
+              "Repeatable."},
       {.name = "spew",
        .section = S::kDebugging,
        .flags = {"--spew"},

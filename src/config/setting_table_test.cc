@@ -259,7 +259,8 @@ TEST(SettingTable, SupportedSettingsAreTheImplementedOnes) {
   std::set<std::string_view> expected = {
       "config", "wsgi_app", "bind", "backlog", "workers", "worker_class", "threads", "max_requests",
       "max_requests_jitter", "worker_connections", "timeout", "graceful_timeout", "reload_rolling", "keepalive", "header_timeout", "limit_request_line",
-      "limit_request_fields", "limit_request_field_size", "check_config", "print_config",
+      "limit_request_fields", "limit_request_field_size", "reload", "reload_engine",
+      "reload_extra_files", "check_config", "print_config",
       "preload_app", "sendfile", "reuse_port", "chdir", "raw_env", "pidfile", "pythonpath",
       "errorlog", "loglevel", "capture_output", "proc_name", "daemon", "user", "group", "initgroups",
       "enable_stdio_inheritance", "accesslog", "access_log_format", "proxy_protocol", "proxy_allow_ips", "forwarded_allow_ips",

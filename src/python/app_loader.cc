@@ -136,6 +136,15 @@ PyRef load_wsgi_app(const std::string& spec, AppLoadFailure* failure) {
     failure->message = colon == std::string::npos ? line : line.substr(colon + 2);
     return PyRef();
   }
+  if (PyErr_ExceptionMatches(PyExc_SyntaxError)) {
+    failure->syntax_error = true;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    PyRef filename = value ? PyRef::steal(PyObject_GetAttrString(value, "filename")) : PyRef();
+    if (filename && PyUnicode_Check(filename.get())) failure->syntax_error_file = text_of(filename.get());
+    PyErr_Clear();
+    PyErr_Restore(type, value, tb);
+  }
   failure->traceback = take_traceback();
   size_t last = failure->traceback.rfind('\n');
   failure->message = last == std::string::npos ? failure->traceback : failure->traceback.substr(last + 1);

@@ -15,6 +15,9 @@ namespace qilin::python {
 struct AppLoadFailure {
   std::string message;    // one line: what is wrong
   std::string traceback;  // set when the import itself (or the factory) raised
+  // A SyntaxError (or a subclass) raised: the file it names (may be empty).
+  bool syntax_error = false;
+  std::string syntax_error_file;
 };
 
 // The spec that names the app of a PasteDeploy file: `config_uri` is

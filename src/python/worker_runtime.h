@@ -47,7 +47,11 @@ class PythonRuntime : public arbiter::WorkerRuntime {
  private:
   // Builds the worker kind the settings chose around the loaded app and
   // runs it; its exit code.
-  int serve(const arbiter::WorkerContext& context, PyRef app);
+  int serve(const arbiter::WorkerContext& context, PyRef app, const std::string& broken_file);
+  // The preloaded app, or the one loaded now (null when it fails, reported).
+  // With --reload, an app with a SyntaxError becomes the fail app that shows
+  // it, and `broken_file` names the file to watch for the fix.
+  PyRef load_app(const arbiter::WorkerContext& context, std::string* broken_file);
 
   RuntimeOptions options_;
   PythonHooks& hooks_;

@@ -33,6 +33,7 @@ int HeartbeatTable::acquire() {
     if (!used_[i]) {
       used_[i] = true;
       slots_[i].ready.store(false, std::memory_order_relaxed);
+      slots_[i].code_changed.store(false, std::memory_order_relaxed);
       beat(int(i));
       return int(i);
     }

@@ -20,6 +20,17 @@ TEST(HeartbeatTable, ASlotIsReadyOnlyOnceItsWorkerSaysSo) {
   EXPECT_FALSE(table.ready(slot));
 }
 
+TEST(HeartbeatTable, ACodeChangeIsForgottenWhenTheSlotIsTakenAgain) {
+  HeartbeatTable table(2);
+  int slot = table.acquire();
+  EXPECT_FALSE(table.code_changed(slot));
+  table.mark_code_changed(slot);
+  EXPECT_TRUE(table.code_changed(slot));
+  table.release(slot);
+  EXPECT_EQ(table.acquire(), slot);
+  EXPECT_FALSE(table.code_changed(slot));
+}
+
 TEST(HeartbeatTable, FullTableRefuses) {
   HeartbeatTable table(2);
   EXPECT_EQ(table.acquire(), 0);

@@ -25,9 +25,11 @@ namespace qilin::worker {
 namespace {
 
 // epoll tags below any heap address: the signal pipe, the completion
-// eventfd, and listener i at kListenerTag + i.
+// eventfd, the reloader's inotify fd, and listener i at kListenerTag + i.
 constexpr uint64_t kSignalTag = 1;
 constexpr uint64_t kCompletionTag = 2;
+constexpr uint64_t kReloaderTag = 3;
+constexpr int64_t kReloadTickMs = 1000;
 constexpr uint64_t kListenerTag = 16;
 constexpr uint64_t kMaxTag = 4096;
 
@@ -103,10 +105,30 @@ bool LoopWorker::setup() {
   epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, WorkerSignals::wake_fd(), &ev);
   ev.data.u64 = kCompletionTag;
   epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, completions_fd_.get(), &ev);
+  if (reloader_ && reloader_->fd() >= 0) {
+    ev.data.u64 = kReloaderTag;
+    epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, reloader_->fd(), &ev);
+  }
   if (!sync_ && options_.threads > 1) pool_ = std::make_unique<ThreadPool>(options_.threads, app_);
   else app_.thread_started();  // the loop thread runs the app itself
   set_accepting(true);
   return true;
+}
+
+void LoopWorker::set_code_reloader(CodeReloader* reloader, std::function<void()> on_change) {
+  reloader_ = reloader;
+  on_code_change_ = std::move(on_change);
+  next_reload_tick_ms_ = sys::monotonic_ms() + kReloadTickMs;
+}
+
+void LoopWorker::code_changed(const std::string& path) {
+  log_.info("Worker reloading: " + path + " modified");
+  heartbeat_.mark_code_changed(slot_);  // the master counts it as a reload
+  // Once is enough: the loop stops watching while the worker winds down.
+  if (reloader_->fd() >= 0) epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, reloader_->fd(), nullptr);
+  reloader_ = nullptr;
+  if (on_code_change_) on_code_change_();
+  begin_shutdown(nullptr);
 }
 
 void LoopWorker::set_accepting(bool on) {
@@ -166,6 +188,13 @@ int LoopWorker::run() {
       break;
     }
     if (alive_ && !retiring_ && !accepting_ && open_ < cap) set_accepting(true);
+    if (alive_ && reloader_ && now >= next_reload_tick_ms_) {
+      next_reload_tick_ms_ = now + kReloadTickMs;
+      if (auto changed = reloader_->on_tick()) {
+        code_changed(*changed);
+        continue;
+      }
+    }
 
     int n = ::epoll_wait(epoll_.get(), events, 256, next_timeout_ms(now));
     if (n < 0 && errno != EINTR) {
@@ -178,6 +207,9 @@ int LoopWorker::run() {
         WorkerSignals::drain_wake_fd();
       } else if (tag == kCompletionTag) {
         collect_completed();
+      } else if (tag == kReloaderTag) {
+        auto changed = reloader_ ? reloader_->on_readable() : std::nullopt;
+        if (changed) code_changed(*changed);
       } else if (tag >= kListenerTag && tag < kMaxTag) {
         if (alive_ && !retiring_) accept_ready(listeners_[tag - kListenerTag]);
       } else {
@@ -212,6 +244,7 @@ int LoopWorker::next_timeout_ms(int64_t now) const {
     if (!list->empty()) wake = std::min(wake, list->front()->deadline_ms);
   }
   if (!alive_) wake = std::min(wake, shutdown_deadline_ms_);
+  if (reloader_) wake = std::min(wake, next_reload_tick_ms_);
   return int(std::max<int64_t>(0, wake - now));
 }
 

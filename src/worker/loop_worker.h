@@ -28,7 +28,10 @@
 // graceful_timeout, then exits; idle keep-alive connections close after a
 // short grace (half a second) in which a request already on its way is still
 // served, with "Connection: close"; INT/QUIT/ABRT exit at once; USR1 reopens
-// the log files. The worker marks its heartbeat slot ready once it accepts
+// the log files. With --reload the loop also watches the loaded source files
+// (code_reloader.h): when one changes it logs "Worker reloading: <file>
+// modified", calls the reload callback (the worker_int hook, as gunicorn's
+// reloader does) and stops as on TERM. The worker marks its heartbeat slot ready once it accepts
 // connections (the app is loaded by then). The heartbeat comes from the loop: in
 // gthread a long request does not stop it, but a loop that stops turning
 // does; in sync the running application stops it, so `timeout` bounds a
@@ -38,6 +41,7 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -49,6 +53,7 @@
 #include "sys/heartbeat_table.h"
 #include "sys/listener.h"
 #include "worker/app.h"
+#include "worker/code_reloader.h"
 #include "worker/deadline_list.h"
 #include "worker/thread_pool.h"
 #include "worker/worker_options.h"
@@ -61,6 +66,9 @@ class LoopWorker {
                 sys::HeartbeatTable& heartbeat, int slot, log::ErrorLog& log, App& app);
   ~LoopWorker();
   int run();  // returns the exit code
+  // --reload: before run(). `reloader` must outlive run(); `on_change` is
+  // called on the loop thread once a watched file changed, before the stop.
+  void set_code_reloader(CodeReloader* reloader, std::function<void()> on_change);
 
   struct Conn;  // one client connection (defined in the .cc)
 
@@ -95,6 +103,7 @@ class LoopWorker {
   int next_timeout_ms(int64_t now) const;
   int64_t header_deadline() const;  // when a head starting now must be complete
   int64_t idle_timeout_ms() const;  // how long a kept-alive connection may idle now
+  void code_changed(const std::string& path);
 
   const WorkerOptions& options_;
   const std::vector<sys::Listener>& listeners_;
@@ -122,6 +131,9 @@ class LoopWorker {
   DeadlineList reading_;    // waiting for a request head, body bytes, or a drain
   DeadlineList idle_;       // kept alive between requests
   DeadlineList lingering_;  // half-closed, draining before close
+  CodeReloader* reloader_ = nullptr;  // --reload; not owned
+  std::function<void()> on_code_change_;
+  int64_t next_reload_tick_ms_ = 0;
 };
 
 }  // namespace qilin::worker

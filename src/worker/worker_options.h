@@ -25,6 +25,11 @@ struct WorkerOptions {
   int worker_connections = 1000;         // gthread: open connections at most
   int keepalive_seconds = 2;             // gthread: idle time before a kept-alive connection closes
   int header_timeout_seconds = 10;       // time allowed for a request head to arrive; 0: unbounded
+  // --reload: watch the loaded source files and these extra files or
+  // patterns; exit when one changes (code_reloader.h).
+  bool reload = false;
+  std::string reload_engine = "auto";  // "auto", "poll" or "inotify"
+  std::vector<std::string> reload_extra_files;
   http::ParserOptions parser;
   sys::IpAllowList forwarded_allow;  // peers trusted for scheme/forwarder headers
   sys::IpAllowList proxy_allow;      // peers allowed to send a PROXY header
