@@ -343,3 +343,33 @@ def test_hup_replaces_all_workers_without_failed_requests(start_server):
     assert "Handling signal: hup" in log
     assert "Hang up: Master" in log
     assert srv.alive()
+
+
+@pytest.mark.parametrize("kind", [["-k", "sync", "-w", "4"], ["-k", "gthread", "--threads", "4", "-w", "2"]],
+                         ids=["sync", "gthread"])
+def test_term_under_load_finishes_every_request_in_flight(start_server, kind):
+    """gunicorn's issue 2529: on TERM the listeners close first, then every
+    request in flight finishes (none is reset), then the master exits."""
+    srv = start_server("slow:app", kind + ["--graceful-timeout", "20"])
+    paths = [f"/sleep/{1 + i / 100}" for i in range(4)]   # distinct paths, about 1 s each
+    inflight = [RequestInFlight(srv, path) for path in paths]
+    for path in paths:
+        wait_for_app_start(srv, path)
+    srv.send_signal(signal.SIGTERM)
+    rc = srv.wait_exit(20)
+    for r in inflight:
+        r.join()
+    assert rc == 0
+    for r in inflight:
+        assert r.error is None, r.error
+        assert Response(r.raw).status == 200, r.raw[:200]
+
+
+def test_pidfile_naming_a_live_process_refuses_to_start(run_server, tmp_path):
+    pidfile = tmp_path / "app.pid"
+    pidfile.write_text(f"{os.getpid()}\n")           # this test's own process: alive
+    rc, err, _ = run_server("hello:app", ["-p", str(pidfile)], timeout=10)
+    assert rc == 1
+    assert f"Already running on PID {os.getpid()}" in err
+    assert pidfile.read_text().strip() == str(os.getpid())   # left as it was
+    assert "Booting worker" not in err
