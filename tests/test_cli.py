@@ -257,7 +257,6 @@ def test_value_refused_by_validator_is_one_line_exit_1(run_server, args, tokens)
 # ---------------------------------------------------------------- not built yet
 
 UNSUPPORTED = [
-    (["--spew"], "spew"),
     (["--http-parser", "python"], "http_parser"),
     (["--protocol", "uwsgi"], "protocol"),
     (["--dirty-workers", "2"], "dirty_workers"),

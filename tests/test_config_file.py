@@ -315,7 +315,7 @@ def test_config_module_that_raises_shows_traceback_exit_1(run_server, tmp_path):
 
 @pytest.mark.gunicorn20_differs("gunicorn implements these settings")
 @pytest.mark.parametrize("text,name", [
-    ("spew = True\n", "spew"),
+    ("http_parser = 'python'\n", "http_parser"),
     ("http_parser = 'python'\n", "http_parser"),
     ("worker_class = 'tornado'\n", "tornado"),
     ("dirty_workers = 2\n", "dirty_workers"),

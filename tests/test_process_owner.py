@@ -1,12 +1,14 @@
 """--user/--group/--initgroups (workers switch ids; the master keeps its
 own) and -D/--daemon (detach; WINCH then stops the workers), as gunicorn."""
 import os
-import pwd
 import grp
+import pwd
+import shutil
 import signal
 import subprocess
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
@@ -24,6 +26,54 @@ def status_ids(pid):
     return int(fields["Uid"][1]), int(fields["Gid"][1]), sorted(int(g) for g in fields["Groups"])
 
 
+def switched_ids(pid, uid, timeout=5):
+    """status_ids(pid) once the worker has switched to `uid` (it logs
+    "Booting worker" just before it switches)."""
+    return wait_until(lambda: (lambda ids: ids if ids[0] == uid else None)(status_ids(pid)),
+                      timeout, message=f"worker {pid} to switch to uid {uid}")
+
+
+@pytest.fixture
+def made_user():
+    """A real unprivileged user, with its own group and one supplementary
+    group, made for the test and removed after it (request it before
+    start_server, so the server is gone when the user is deleted)."""
+    if shutil.which("useradd") is None:
+        pytest.skip("useradd is not installed")
+    tag = uuid.uuid4().hex[:8]
+    user, extra = f"qilin-{tag}", f"qilin-{tag}-x"
+    subprocess.run(["groupadd", extra], check=True)
+    subprocess.run(["useradd", "--system", "--no-create-home", "--user-group", "--groups", extra,
+                    "--shell", "/usr/sbin/nologin", user], check=True)
+    try:
+        yield pwd.getpwnam(user), grp.getgrnam(extra)
+    finally:
+        subprocess.run(["userdel", user], check=False)
+        subprocess.run(["groupdel", extra], check=False)
+
+
+@ROOT_ONLY
+def test_a_user_made_for_the_test_with_initgroups(made_user, start_server):
+    user, extra = made_user
+    srv = start_server("hello:app", ["--user", user.pw_name, "--group", user.pw_name,
+                                     "--initgroups", "-w", "2"])
+    assert status_ids(srv.master_pid)[:2] == (0, 0)        # the master keeps root
+    for pid in srv.workers():
+        uid, gid, groups = switched_ids(pid, user.pw_uid)
+        assert (uid, gid) == (user.pw_uid, user.pw_gid)
+        assert groups == sorted({user.pw_gid, extra.gr_gid})   # initgroups: its own groups
+    assert srv.get("/").status == 200
+
+
+@ROOT_ONLY
+def test_without_initgroups_no_supplementary_groups(made_user, start_server):
+    user, extra = made_user
+    srv = start_server("hello:app", ["--user", user.pw_name, "--group", user.pw_name])
+    (pid,) = srv.workers()
+    uid, gid, groups = switched_ids(pid, user.pw_uid)
+    assert groups == [user.pw_gid]
+
+
 @ROOT_ONLY
 def test_workers_switch_user_and_group_master_does_not(start_server):
     nobody = pwd.getpwnam("nobody")
@@ -31,7 +81,7 @@ def test_workers_switch_user_and_group_master_does_not(start_server):
     srv = start_server("hello:app", ["--user", "nobody", "--group", "nogroup", "-w", "2"])
     assert status_ids(srv.master_pid)[:2] == (0, 0)
     for pid in srv.workers():
-        uid, gid, groups = status_ids(pid)
+        uid, gid, groups = switched_ids(pid, nobody.pw_uid)
         assert (uid, gid) == (nobody.pw_uid, nogroup.gr_gid)
         assert groups == [nogroup.gr_gid]  # root's supplementary groups are gone
     assert srv.get("/").status == 200
@@ -43,7 +93,7 @@ def test_numeric_ids_and_initgroups(start_server, tmp_path):
     srv = start_server("hello:app", ["-u", str(nobody.pw_uid), "-g", str(nobody.pw_gid),
                                      "--initgroups"])
     (pid,) = srv.workers()
-    uid, gid, groups = status_ids(pid)
+    uid, gid, groups = switched_ids(pid, nobody.pw_uid)
     assert (uid, gid) == (nobody.pw_uid, nobody.pw_gid)
     expected = sorted({nobody.pw_gid} | {g.gr_gid for g in grp.getgrall() if "nobody" in g.gr_mem})
     assert groups == expected

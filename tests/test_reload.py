@@ -222,7 +222,7 @@ def test_hup_with_a_broken_config_file_keeps_serving(start_server, tmp_path):
     old = set(srv.workers())
     for broken, why in [("workers = (\n", "SyntaxError"),
                         ("workers = 'many'\n", "Invalid value for workers"),
-                        ("spew = True\n", "not supported yet")]:
+                        ("dirty_workers = 2\n", "not supported yet")]:
         write_conf(conf, broken)
         mark = srv.log_mark()
         srv.send_signal(signal.SIGHUP)

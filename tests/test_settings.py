@@ -92,10 +92,10 @@ def test_cmd_args_app_module_beside_a_real_one_is_ignored(run_server):
     assert r.settings()["default_proc_name"] == "hello:app"
 
 
-@pytest.mark.gunicorn20_differs("gunicorn implements spew")
+@pytest.mark.gunicorn20_differs("gunicorn 20.1 has no --dirty-workers")
 def test_cmd_args_unsupported_setting_is_refused(run_server):
-    r = run(run_server, ["--check-config"], env={"GUNICORN_CMD_ARGS": "--spew"})
-    assert_one_line_error(r, "spew", "not supported")
+    r = run(run_server, ["--check-config"], env={"GUNICORN_CMD_ARGS": "--dirty-workers=2"})
+    assert_one_line_error(r, "dirty_workers", "not supported")
 
 
 def test_cmd_args_help_and_version(run_server):

@@ -141,13 +141,13 @@ TEST(Config, HooksAreOpaqueHandles) {
 
 TEST(Config, UnsupportedSettingsAreRefusedUnlessAtTheirDefault) {
   Config config = fresh();
-  EXPECT_EQ(config.set_from_text("spew", "true", Source::kCommandLine).message(),
-            "setting 'spew' (--spew) is not supported yet");
+  EXPECT_EQ(config.set_from_text("dirty_workers", "2", Source::kCommandLine).message(),
+            "setting 'dirty_workers' (--dirty-workers) is not supported yet");
   EXPECT_EQ(config.set_from_text("http_parser", "python", Source::kCommandLine).message(),
             "setting 'http_parser' (--http-parser) is not supported yet");
   EXPECT_EQ(config.set_value("dirty_post_fork", PyHandle{&config}, Source::kConfigFile).message(),
             "setting 'dirty_post_fork' is not supported yet");
-  EXPECT_TRUE(config.set_from_text("spew", "false", Source::kConfigFile));
+  EXPECT_TRUE(config.set_from_text("dirty_workers", "0", Source::kConfigFile));
   EXPECT_TRUE(config.set_from_text("worker_connections", "1000", Source::kCommandLine));
   EXPECT_TRUE(config.set_value("user", Value(), Source::kConfigFile));  // None: the euid
   EXPECT_TRUE(config.set_from_text("user", "0", Source::kConfigFile));  // same as the default

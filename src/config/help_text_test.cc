@@ -37,7 +37,7 @@ TEST(HelpText, ShowsDefaultsAndSupport) {
   EXPECT_NE(help.find("[127.0.0.1,::1]"), std::string::npos);  // raw, as gunicorn shows it
   EXPECT_NE(help.find("Detach from the terminal and run in the background. [False]\n"),
             std::string::npos);
-  EXPECT_NE(help.find("Trace every line the server executes (very verbose). [False] (not "
+  EXPECT_NE(help.find("Number of dirty worker processes; 0 turns the dirty arbiter off. [0] (not "
                       "supported yet)\n"),
             std::string::npos);
 }

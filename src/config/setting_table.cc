@@ -398,6 +398,7 @@ std::vector<Setting> make_table() {
        .action = A::kStoreTrue,
        .validate = validate_bool,
        .default_value = flag(false),
+       .support = kYes,
        .help = "Trace every line the server executes (very verbose).",
        .doc = "Installs a trace function that prints each executed Python line. Only for "
               "desperate debugging."},

@@ -270,7 +270,7 @@ TEST(SettingTable, SupportedSettingsAreTheImplementedOnes) {
       "worker_tmp_dir", "tmp_upload_dir", "syslog", "syslog_addr", "syslog_prefix",
       "syslog_facility", "disable_redirect_access_to_syslog", "statsd_host", "statsd_prefix",
       "dogstatsd_tags", "enable_backlog_metric", "logger_class", "logconfig", "logconfig_dict",
-      "logconfig_json", "paste", "raw_paste_global_conf", "metrics_bind",
+      "logconfig_json", "paste", "raw_paste_global_conf", "metrics_bind", "spew",
       // TLS
       "keyfile", "certfile", "ssl_version", "cert_reqs", "ca_certs", "suppress_ragged_eofs",
       "do_handshake_on_connect", "ciphers",

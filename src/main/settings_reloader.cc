@@ -23,6 +23,7 @@ python::RuntimeOptions runtime_options_for(const Settings& settings,
   out.sendfile = options.worker.sendfile;
   out.access_log = &logs.access;
   out.python_logger = logs.python.get();
+  out.spew = settings.config.boolean("spew");
   return out;
 }
 

@@ -92,6 +92,7 @@ int PythonRuntime::serve(const arbiter::WorkerContext& context, PyRef app,
   wsgi.set_access_log(options_.access_log);
   wsgi.set_python_logger(options_.python_logger);
   wsgi.set_metrics(context.metrics);
+  wsgi.set_spew(options_.spew);
   std::unique_ptr<worker::CodeReloader> reloader;
   if (context.options.reload) {
     // Started once the app is loaded, as gunicorn's, so its modules are in.

@@ -23,6 +23,7 @@ struct RuntimeOptions {
   bool sendfile = true;
   const log::AccessLog* access_log = nullptr;  // owned by main; may be disabled
   PythonLogger* python_logger = nullptr;       // owned by main; set: Python logging instead
+  bool spew = false;                           // --spew: trace every line the app runs
 };
 
 class PythonRuntime : public arbiter::WorkerRuntime {

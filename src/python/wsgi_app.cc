@@ -6,6 +6,7 @@
 #include "log/statsd.h"
 #include "python/access_logging.h"
 #include "python/python_logger.h"
+#include "python/spew.h"
 #include "sys/heartbeat_table.h"
 #include "python/hook_objects.h"
 #include "python/interpreter.h"
@@ -103,8 +104,11 @@ thread_local PyGILState_STATE t_gil_state;
 thread_local PyThreadState* t_saved_state = nullptr;
 }  // namespace
 
+void WsgiApp::set_spew(bool on) { spew_ = on && prepare_spew(); }
+
 void WsgiApp::thread_started() {
   t_gil_state = PyGILState_Ensure();  // makes this thread's state if it has none
+  if (spew_) (void)start_spew();
   t_saved_state = PyEval_SaveThread();
 }
 

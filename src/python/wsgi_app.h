@@ -34,6 +34,9 @@ class WsgiApp : public worker::App {
   void set_python_logger(PythonLogger* logger) { python_logger_ = logger; }
   // Set: count every request into this worker's metrics (--metrics-bind).
   void set_metrics(sys::WorkerMetrics* metrics) { metrics_ = metrics; }
+  // --spew: every application thread traces the lines it runs. With the GIL
+  // held, before the worker's threads start.
+  void set_spew(bool on);
   bool handle(worker::Exchange& exchange) override;
   void rejected(int status) override;
   // Each application thread keeps one Python thread state for its life, so
@@ -64,6 +67,7 @@ class WsgiApp : public worker::App {
   const log::AccessLog* access_log_ = nullptr;
   PythonLogger* python_logger_ = nullptr;
   sys::WorkerMetrics* metrics_ = nullptr;
+  bool spew_ = false;
 };
 
 }  // namespace qilin::python
