@@ -13,6 +13,7 @@ packages=(
   curl                       # tests and the README's example
   strace                     # the sendfile tests watch the worker's syscalls
   wrk                        # test_reload.py: load through HUPs (and bench/)
+  systemd                    # test_upgrade.py: socket activation through systemd-socket-activate
   libssl-dev openssl         # TLS (OpenSSL), and the CLI the TLS tests make certificates with
   clang libclang-rt-14-dev   # the fuzz build: clang++ and its libFuzzer/ASan/UBSan runtimes
 )
