@@ -52,9 +52,7 @@ class RequestMetrics {
   ~RequestMetrics() {
     if (!metrics_) return;
     t_send_us = nullptr;
-    const int status = ex_.response.headers_sent() ? ex_.response.status_code() : 500;
-    const int status_class = status >= 100 && status < 600 ? status / 100 : 0;
-    metrics_->responses[status_class].fetch_add(1, std::memory_order_relaxed);
+    metrics_->count_response(ex_.response.headers_sent() ? ex_.response.status_code() : 500);
     metrics_->app.observe(sys::monotonic_us() - start_us_ - send_us_);
     metrics_->send.observe(send_us_);
     metrics_->in_flight.fetch_sub(1, std::memory_order_relaxed);
@@ -71,8 +69,7 @@ class RequestMetrics {
 
 void WsgiApp::rejected(int status) {
   if (!metrics_) return;
-  const int status_class = status >= 100 && status < 600 ? status / 100 : 0;
-  metrics_->responses[status_class].fetch_add(1, std::memory_order_relaxed);
+  metrics_->count_response(status);
 }
 
 WsgiApp::WsgiApp(PyRef app, log::ErrorLog& log, PythonHooks& hooks, bool multiprocess, bool multithread,

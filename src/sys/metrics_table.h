@@ -33,6 +33,11 @@ struct WorkerMetrics {
   Histogram queue;  // request complete -> the application starts
   Histogram app;    // in the application, writes excluded
   Histogram send;   // writing the response
+
+  void count_response(int status) {
+    const int status_class = status >= 100 && status < 600 ? status / 100 : 0;
+    responses[status_class].fetch_add(1, std::memory_order_relaxed);
+  }
 };
 
 // Plain sums of the slots, for rendering.
