@@ -4,6 +4,7 @@ validation, and app errors before and after the headers went out."""
 
 import email.utils
 import os
+import re
 import time
 
 import pytest
@@ -219,6 +220,25 @@ def test_header_injection_is_refused_with_500(resp_server, kind):
 def test_invalid_status_is_refused_with_500(resp_server):
     r = get(resp_server, "/status_bad")
     assert r.status == 500
+
+
+def test_start_response_by_keywords_and_its_write_callable(resp_server):
+    r = get(resp_server, "/keywords")
+    assert r.status == 201
+    assert r.body == b"written ok"
+
+
+@pytest.mark.parametrize("how, message", [
+    ("unknown_keyword", "unexpected keyword argument 'colour'"),
+    ("missing_headers", "missing required argument 'headers'"),
+    ("twice_status", "multiple values for argument 'status'"),
+    ("too_many", "takes at most 3 arguments (4 given)"),
+])
+def test_start_response_called_wrongly_is_a_type_error(resp_server, how, message):
+    mark = resp_server.log_mark()
+    r = get(resp_server, "/bad_call/" + how)
+    assert r.status == 500
+    resp_server.wait_for_log(r"TypeError: start_response\(\) .*" + re.escape(message), since=mark)
 
 
 # ---------------------------------------------------------------- app errors

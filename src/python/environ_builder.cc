@@ -11,6 +11,10 @@ namespace qilin::python {
 namespace {
 
 constexpr size_t kMaxCachedHeaderKeys = 512;
+// Room for a request's whole environ: the template's items, the ones every
+// request sets, and a browser's worth of headers. PyDict_Copy keeps a
+// template's table size, so a request adds its items without a resize.
+constexpr Py_ssize_t kEnvironCapacity = 40;
 
 PyRef intern(const char* s) { return PyRef::steal(PyUnicode_InternFromString(s)); }
 
@@ -20,6 +24,19 @@ PyRef latin1(std::string_view s) {
 
 bool set(PyObject* dict, const PyRef& key, PyRef value) {
   return value && PyDict_SetItem(dict, key.get(), value.get()) == 0;
+}
+
+// A port number as text (REMOTE_PORT, PROXY_PORT).
+PyRef port_text(int port) {
+  char digits[12];
+  char* end = digits + sizeof(digits);
+  char* p = end;
+  unsigned n = unsigned(port < 0 ? 0 : port);
+  do {
+    *--p = char('0' + n % 10);
+    n /= 10;
+  } while (n);
+  return latin1(std::string_view(p, size_t(end - p)));
 }
 
 }  // namespace
@@ -47,11 +64,19 @@ bool EnvironBuilder::init(PyObject* errors, bool multiprocess, bool multithread)
   v_http_ = intern("http");
   v_https_ = intern("https");
   v_empty_ = intern("");
+  v_get_ = intern("GET");
   if (const char* sn = std::getenv("SCRIPT_NAME")) script_name_ = sn;
 
-  template_ = PyRef::steal(PyDict_New());
+  template_ = PyRef::steal(_PyDict_NewPresized(kEnvironCapacity));
   if (!template_) return false;
   PyObject* t = template_.get();
+  // The keys every request sets (REMOTE_PORT is removed again for a unix
+  // peer) hold None here, so that setting them replaces a value in place.
+  for (const PyRef* key : {&k_request_method_, &k_query_string_, &k_raw_uri_, &k_input_, &k_url_scheme_,
+                           &k_server_protocol_, &k_remote_addr_, &k_remote_port_, &k_server_name_,
+                           &k_server_port_, &k_path_info_}) {
+    if (!key->get() || !set(t, *key, PyRef::borrow(Py_None))) return false;
+  }
   PyRef version = PyRef::steal(Py_BuildValue("(ii)", 1, 0));
   PyRef software = PyRef::steal(PyUnicode_FromString("qilin/" QILIN_VERSION));
   return set(t, intern("wsgi.version"), std::move(version)) &&
@@ -88,12 +113,26 @@ PyObject* EnvironBuilder::header_key(std::string_view name) {
 }
 
 PyObject* EnvironBuilder::method_value(std::string_view method) {
+  if (method == "GET" && v_get_) return Py_NewRef(v_get_.get());
   auto it = methods_.find(method);
   if (it != methods_.end()) return Py_NewRef(it->second.get());
   PyRef value = latin1(method);
   if (!value) return nullptr;
   if (methods_.size() < 32) methods_.emplace(std::string(method), value);
   return value.release();
+}
+
+bool EnvironBuilder::set_listener_address(PyObject* environ, const sys::Listener& listener) {
+  ListenerAddress* found = nullptr;
+  for (ListenerAddress& a : listener_addresses_) {
+    if (a.listener == &listener) found = &a;
+  }
+  if (!found) {
+    ListenerAddress made{&listener, latin1(listener.server_name()), latin1(listener.server_port())};
+    if (!made.name || !made.port) return false;
+    found = &listener_addresses_.emplace_back(std::move(made));
+  }
+  return set(environ, k_server_name_, found->name) && set(environ, k_server_port_, found->port);
 }
 
 PyRef EnvironBuilder::build(const http::Request& request, const worker::Connection& connection,
@@ -126,7 +165,7 @@ PyRef EnvironBuilder::build(const http::Request& request, const worker::Connecti
       request.forwarded_scheme == http::ForwardedScheme::kHttps ||
       (connection.tls() && request.forwarded_scheme == http::ForwardedScheme::kUnknown);
   bool ok = set(e, k_request_method_, PyRef::steal(method_value(request.method))) &&
-            set(e, k_query_string_, latin1(request.query)) && set(e, k_raw_uri_, latin1(request.uri)) &&
+            set(e, k_query_string_, request.query.empty() ? v_empty_ : latin1(request.query)) &&
             set(e, k_input_, PyRef::borrow(input)) &&
             set(e, k_url_scheme_, https ? v_https_ : v_http_);
   if (!ok) return PyRef();
@@ -142,8 +181,14 @@ PyRef EnvironBuilder::build(const http::Request& request, const worker::Connecti
 
   // REMOTE_*: the peer; a unix-socket peer has an empty address and no port.
   const worker::PeerAddress& peer = connection.peer();
-  if (!set(e, k_remote_addr_, latin1(peer.addr))) return PyRef();
-  if (!peer.is_unix && !set(e, k_remote_port_, PyRef::steal(PyUnicode_FromFormat("%d", peer.port)))) {
+  if (!remote_addr_ || peer.addr != remote_addr_text_) {  // one client address, or one proxy's, is the rule
+    remote_addr_ = latin1(peer.addr);
+    if (!remote_addr_) return PyRef();
+    remote_addr_text_ = peer.addr;
+  }
+  if (!set(e, k_remote_addr_, remote_addr_)) return PyRef();
+  if (peer.is_unix ? PyDict_DelItem(e, k_remote_port_.get()) != 0
+                   : !set(e, k_remote_port_, port_text(peer.port))) {
     return PyRef();
   }
 
@@ -165,7 +210,9 @@ PyRef EnvironBuilder::build(const http::Request& request, const worker::Connecti
       server_port = "";
     }
   }
-  if (!set(e, k_server_name_, latin1(server_name)) || !set(e, k_server_port_, latin1(server_port))) {
+  if (listener && !listener->is_unix()) {
+    if (!set_listener_address(e, *listener)) return PyRef();
+  } else if (!set(e, k_server_name_, latin1(server_name)) || !set(e, k_server_port_, latin1(server_port))) {
     return PyRef();
   }
 
@@ -180,7 +227,14 @@ PyRef EnvironBuilder::build(const http::Request& request, const worker::Connecti
     path.remove_prefix(script_name.size());
     if (!set(e, k_script_name_, latin1(script_name))) return PyRef();
   }
-  if (!set(e, k_path_info_, latin1(http::percent_decode(path)))) return PyRef();
+  // Without a '%' the path is its own decoding; when it is also the whole
+  // target, PATH_INFO and RAW_URI share one string.
+  const bool encoded = path.find('%') != std::string_view::npos;
+  PyRef path_info = encoded ? latin1(http::percent_decode(path)) : latin1(path);
+  if (!set(e, k_path_info_, path_info)) return PyRef();
+  if (!set(e, k_raw_uri_, !encoded && path == request.uri ? path_info : latin1(request.uri))) {
+    return PyRef();
+  }
 
   // PROXY protocol. A header with addresses (TCP4, TCP6) replaces REMOTE_*
   // and gives PROXY_ADDR/PROXY_PORT; after one without (v1 UNKNOWN, v2 LOCAL
@@ -191,9 +245,8 @@ PyRef EnvironBuilder::build(const http::Request& request, const worker::Connecti
     if (!set(e, k_proxy_protocol_, latin1(p.protocol))) return PyRef();
     if (!p.src_addr.empty()) {
       ok = set(e, k_remote_addr_, latin1(p.src_addr)) &&
-           set(e, k_remote_port_, PyRef::steal(PyUnicode_FromFormat("%d", p.src_port))) &&
-           set(e, k_proxy_addr_, latin1(p.dst_addr)) &&
-           set(e, k_proxy_port_, PyRef::steal(PyUnicode_FromFormat("%d", p.dst_port)));
+           set(e, k_remote_port_, port_text(p.src_port)) && set(e, k_proxy_addr_, latin1(p.dst_addr)) &&
+           set(e, k_proxy_port_, port_text(p.dst_port));
       if (!ok) return PyRef();
     }
   }

@@ -7,9 +7,11 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "http/request.h"
 #include "python/py_ref.h"
+#include "sys/listener.h"
 #include "worker/connection.h"
 
 namespace qilin::python {
@@ -33,6 +35,13 @@ class EnvironBuilder {
   };
   PyObject* header_key(std::string_view name);  // borrowed; null on error
   PyObject* method_value(std::string_view method);  // new reference
+  // SERVER_NAME and SERVER_PORT of a TCP listener, made once per listener.
+  bool set_listener_address(PyObject* environ, const sys::Listener& listener);
+
+  struct ListenerAddress {
+    const sys::Listener* listener;
+    PyRef name, port;
+  };
 
   PyRef template_;
   std::string script_name_;  // from the process environment
@@ -42,7 +51,10 @@ class EnvironBuilder {
       k_script_name_, k_server_name_, k_server_port_, k_remote_addr_, k_remote_port_, k_input_,
       k_url_scheme_, k_content_type_, k_content_length_, k_proxy_protocol_, k_proxy_addr_,
       k_proxy_port_;
-  PyRef v_http10_, v_http11_, v_http_, v_https_, v_empty_;
+  PyRef v_http10_, v_http11_, v_http_, v_https_, v_empty_, v_get_;
+  std::vector<ListenerAddress> listener_addresses_;
+  std::string remote_addr_text_;  // the last peer address, and its text object
+  PyRef remote_addr_;
 };
 
 }  // namespace qilin::python

@@ -59,6 +59,29 @@ class GilRelease {
   PyThreadState* state_;
 };
 
+// Releases the GIL for the scope when `release` is true (else does nothing).
+class GilReleaseIf {
+ public:
+  explicit GilReleaseIf(bool release) : state_(release ? PyEval_SaveThread() : nullptr) {}
+  ~GilReleaseIf() {
+    if (state_) PyEval_RestoreThread(state_);
+  }
+  GilReleaseIf(const GilReleaseIf&) = delete;
+  GilReleaseIf& operator=(const GilReleaseIf&) = delete;
+
+ private:
+  PyThreadState* state_;
+};
+
+// Writes to a client keep the GIL unless they are this large: a small write
+// completes at once (the socket buffer takes it), and one that must wait for
+// the client gives the GIL up for the wait (install_gil_wait_hooks). Saves a
+// GIL hand-off per write; a large copy into the kernel lets other threads run.
+inline constexpr size_t kWriteKeepsGilBytes = 64 * 1024;
+// Makes every wait for a client (worker::Connection::wait_for) on a thread
+// that holds the GIL release it for the wait. Once per process.
+void install_gil_wait_hooks();
+
 // Holds the GIL for the scope, from a thread that may or may not have it.
 class GilAcquire {
  public:

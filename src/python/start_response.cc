@@ -3,6 +3,8 @@
 #include <string>
 
 #include "python/wsgi_streams.h"
+// After Python.h (which wsgi_streams.h includes):
+#include <structmember.h>
 
 namespace qilin::python {
 
@@ -18,9 +20,13 @@ namespace {
 
 struct StartResponse {
   PyObject_HEAD
+  vectorcallfunc vectorcall;       // start_response_vectorcall: calls skip an args tuple
   worker::ResponseWriter* writer;  // null once the request is over
   bool called;
 };
+
+PyObject* start_response_write(PyObject* obj, PyObject* data);
+PyMethodDef write_def = {"write", start_response_write, METH_O, "write(bytes): send body bytes at once"};
 
 PyObject* raise_value_error(const std::string& message) {
   PyErr_SetString(PyExc_ValueError, message.c_str());
@@ -39,14 +45,53 @@ PyObject* reraise(PyObject* exc_info) {
   return nullptr;
 }
 
-PyObject* start_response_call(PyObject* obj, PyObject* args, PyObject* kwargs) {
-  auto* self = reinterpret_cast<StartResponse*>(obj);
-  static const char* kwlist[] = {"status", "headers", "exc_info", nullptr};
-  PyObject *status, *headers, *exc_info = Py_None;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|O:start_response", const_cast<char**>(kwlist),
-                                   &status, &headers, &exc_info)) {
-    return nullptr;
+// The arguments of start_response(status, headers, exc_info=None), taken
+// from a vectorcall's positional and keyword arguments.
+bool parse_arguments(PyObject* const* args, size_t nargsf, PyObject* kwnames, PyObject** status,
+                     PyObject** headers, PyObject** exc_info) {
+  static const char* const kNames[] = {"status", "headers", "exc_info"};
+  PyObject* slots[3] = {nullptr, nullptr, Py_None};
+  const Py_ssize_t npos = PyVectorcall_NARGS(nargsf);
+  if (npos > 3) {
+    PyErr_Format(PyExc_TypeError, "start_response() takes at most 3 arguments (%zd given)", npos);
+    return false;
   }
+  for (Py_ssize_t i = 0; i < npos; ++i) slots[i] = args[i];
+  const Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+  for (Py_ssize_t k = 0; k < nkw; ++k) {
+    PyObject* name = PyTuple_GET_ITEM(kwnames, k);
+    int slot = -1;
+    for (int j = 0; j < 3; ++j) {
+      if (PyUnicode_CompareWithASCIIString(name, kNames[j]) == 0) slot = j;
+    }
+    if (slot < 0) {
+      PyErr_Format(PyExc_TypeError, "start_response() got an unexpected keyword argument '%U'", name);
+      return false;
+    }
+    if (slot < npos) {
+      PyErr_Format(PyExc_TypeError, "start_response() got multiple values for argument '%s'",
+                   kNames[slot]);
+      return false;
+    }
+    slots[slot] = args[npos + k];
+  }
+  for (int j = 0; j < 2; ++j) {
+    if (!slots[j]) {
+      PyErr_Format(PyExc_TypeError, "start_response() missing required argument '%s'", kNames[j]);
+      return false;
+    }
+  }
+  *status = slots[0];
+  *headers = slots[1];
+  *exc_info = slots[2];
+  return true;
+}
+
+PyObject* start_response_vectorcall(PyObject* obj, PyObject* const* args, size_t nargsf,
+                                    PyObject* kwnames) {
+  auto* self = reinterpret_cast<StartResponse*>(obj);
+  PyObject *status, *headers, *exc_info;
+  if (!parse_arguments(args, nargsf, kwnames, &status, &headers, &exc_info)) return nullptr;
   if (!self->writer) return raise_value_error("start_response() called after the response ended");
   if (exc_info != Py_None) {
     if (!PyTuple_Check(exc_info) || PyTuple_GET_SIZE(exc_info) != 3) {
@@ -92,7 +137,7 @@ PyObject* start_response_call(PyObject* obj, PyObject* args, PyObject* kwargs) {
     if (Status s = self->writer->add_header(name_text, value_text); !s) return raise_value_error(s.message());
   }
   self->called = true;
-  return PyObject_GetAttrString(obj, "write");
+  return PyCFunction_New(&write_def, obj);
 }
 
 PyObject* start_response_write(PyObject* obj, PyObject* data) {
@@ -108,7 +153,7 @@ PyObject* start_response_write(PyObject* obj, PyObject* data) {
   }
   Status s;
   {
-    GilRelease unlocked;
+    GilReleaseIf unlocked(size_t(PyBytes_GET_SIZE(data)) > kWriteKeepsGilBytes);
     s = self->writer->write(std::string_view(PyBytes_AS_STRING(data), size_t(PyBytes_GET_SIZE(data))));
   }
   if (!s) {
@@ -118,9 +163,9 @@ PyObject* start_response_write(PyObject* obj, PyObject* data) {
   Py_RETURN_NONE;
 }
 
-PyMethodDef start_response_methods[] = {
-    {"write", start_response_write, METH_O, "write(bytes): send body bytes at once"},
-    {nullptr, nullptr, 0, nullptr}};
+PyMemberDef start_response_members[] = {
+    {"__vectorcalloffset__", T_PYSSIZET, offsetof(StartResponse, vectorcall), READONLY, nullptr},
+    {nullptr, 0, 0, 0, nullptr}};
 
 PyTypeObject* start_response_type = nullptr;
 
@@ -129,10 +174,11 @@ PyTypeObject* start_response_type = nullptr;
 bool init_start_response_type() {
   static PyType_Slot slots[] = {
       {Py_tp_doc, const_cast<char*>("start_response(status, headers, exc_info=None)")},
-      {Py_tp_call, reinterpret_cast<void*>(start_response_call)},
-      {Py_tp_methods, start_response_methods},
+      {Py_tp_call, reinterpret_cast<void*>(PyVectorcall_Call)},
+      {Py_tp_members, start_response_members},
       {0, nullptr}};
-  static PyType_Spec spec = {"qilin.StartResponse", sizeof(StartResponse), 0, Py_TPFLAGS_DEFAULT, slots};
+  static PyType_Spec spec = {"qilin.StartResponse", sizeof(StartResponse), 0,
+                                Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL, slots};
   start_response_type = reinterpret_cast<PyTypeObject*>(PyType_FromSpec(&spec));
   return start_response_type != nullptr;
 }
@@ -140,6 +186,7 @@ bool init_start_response_type() {
 PyRef new_start_response(worker::ResponseWriter* writer) {
   StartResponse* self = PyObject_New(StartResponse, start_response_type);
   if (!self) return PyRef();
+  self->vectorcall = start_response_vectorcall;
   self->writer = writer;
   self->called = false;
   return PyRef::steal(reinterpret_cast<PyObject*>(self));

@@ -32,10 +32,20 @@ class SendTimer {
   int64_t start_us_;
 };
 
-Status send_nogil(worker::ResponseWriter& response, std::string_view bytes, bool last) {
+Status send_body(worker::ResponseWriter& response, std::string_view bytes, bool last) {
   SendTimer timer;
-  GilRelease unlocked;
+  GilReleaseIf unlocked(bytes.size() > kWriteKeepsGilBytes);
   return response.write(bytes, last);
+}
+
+thread_local PyThreadState* t_waiting_state = nullptr;  // the GIL given up for a wait
+
+void release_gil_for_wait() {
+  if (PyGILState_Check()) t_waiting_state = PyEval_SaveThread();
+}
+
+void take_gil_after_wait() {
+  if (t_waiting_state) PyEval_RestoreThread(std::exchange(t_waiting_state, nullptr));
 }
 
 // Records one request in the worker's metrics (--metrics-bind) when it ends:
@@ -87,6 +97,7 @@ bool WsgiApp::init() {
     log_.error("cannot create the WSGI types: " + take_exception_line());
     return false;
   }
+  install_gil_wait_hooks();
   errors_ = new_error_stream(log_.fd());
   close_name_ = PyRef::steal(PyUnicode_InternFromString("close"));
   if (!errors_ || !close_name_ || !environ_.init(errors_.get(), multiprocess_, multithread_)) {
@@ -101,6 +112,10 @@ thread_local PyGILState_STATE t_gil_state;
 thread_local PyThreadState* t_saved_state = nullptr;
 }  // namespace
 
+void install_gil_wait_hooks() {
+  worker::Connection::set_wait_hooks({release_gil_for_wait, take_gil_after_wait});
+}
+
 void WsgiApp::set_spew(bool on) { spew_ = on && prepare_spew(); }
 
 void WsgiApp::thread_started() {
@@ -109,7 +124,45 @@ void WsgiApp::thread_started() {
   t_saved_state = PyEval_SaveThread();
 }
 
+namespace {
+
+thread_local bool t_loop_holds_gil = false;
+
+// The GIL for one request. On an application thread of a pool it is taken
+// and given back. On the loop thread (one application thread: the loop
+// runs the app itself) it is taken when the loop does not hold it yet, and
+// kept for the next request of the same burst, until before_wait().
+class RequestGil {
+ public:
+  explicit RequestGil(bool keep) : keep_(keep && t_saved_state) {
+    if (!keep_) {
+      state_ = PyGILState_Ensure();
+    } else if (!t_loop_holds_gil) {
+      PyEval_RestoreThread(t_saved_state);
+      t_loop_holds_gil = true;
+    }
+  }
+  ~RequestGil() {
+    if (!keep_) PyGILState_Release(state_);
+  }
+  RequestGil(const RequestGil&) = delete;
+  RequestGil& operator=(const RequestGil&) = delete;
+
+ private:
+  bool keep_;
+  PyGILState_STATE state_{};
+};
+
+}  // namespace
+
+void WsgiApp::before_wait() {
+  if (!t_loop_holds_gil) return;
+  t_saved_state = PyEval_SaveThread();
+  t_loop_holds_gil = false;
+}
+
 void WsgiApp::thread_stopping() {
+  before_wait();
   if (!t_saved_state) return;
   PyEval_RestoreThread(t_saved_state);
   t_saved_state = nullptr;
@@ -117,9 +170,11 @@ void WsgiApp::thread_stopping() {
 }
 
 bool WsgiApp::handle(worker::Exchange& ex) {
-  const int64_t start_us = sys::monotonic_us();
+  // The clock is read only for those that use the request's duration.
+  const bool timed = metrics_ || python_logger_ || (access_log_ && access_log_->enabled()) || log_.statsd();
+  const int64_t start_us = timed ? sys::monotonic_us() : 0;
   RequestMetrics metrics(metrics_, ex, start_us);
-  GilAcquire gil;
+  RequestGil gil(/*keep=*/!multithread_);
   // `req` exists only when a request hook will see it.
   PyRef req;
   if (hooks_.wants_request_objects()) {
@@ -138,7 +193,7 @@ bool WsgiApp::handle(worker::Exchange& ex) {
   hooks_.count_request();
   PyRef environ;
   bool usable = call_app(ex, &environ);
-  const int64_t duration_us = sys::monotonic_us() - start_us;
+  const int64_t duration_us = timed ? sys::monotonic_us() - start_us : 0;
   if (python_logger_) {
     python_logger_->access(ex, environ.get(), duration_us, keeps_alive_);
   } else if (access_log_ && access_log_->enabled()) {
@@ -186,7 +241,9 @@ bool WsgiApp::call_app(worker::Exchange& ex, PyRef* environ_out) {
     usable = broken ? false : fail(ex, "Error handling request " + std::string(ex.request.uri));
   }
   // close() is always called, after an error or a disconnect too.
-  if (result && PyObject_HasAttr(result.get(), close_name_.get())) {
+  // (A list or tuple has no close(); the lookup is skipped for them.)
+  if (result && !PyList_CheckExact(result.get()) && !PyTuple_CheckExact(result.get()) &&
+      PyObject_HasAttr(result.get(), close_name_.get())) {
     PyRef r = PyRef::steal(PyObject_CallMethodNoArgs(result.get(), close_name_.get()));
     if (!r) log_.error("Error while closing the response iterable\n" + take_traceback());
   }
@@ -207,7 +264,7 @@ bool WsgiApp::write_result(PyObject* result, worker::ResponseWriter& response, b
       return false;
     }
     if (!check_started()) return false;
-    Status s = send_nogil(response, std::string_view(PyBytes_AS_STRING(item), size_t(PyBytes_GET_SIZE(item))), last);
+    Status s = send_body(response, std::string_view(PyBytes_AS_STRING(item), size_t(PyBytes_GET_SIZE(item))), last);
     if (!s) {
       log_.debug("Ignoring write error: " + s.message());
       *broken = true;
@@ -244,8 +301,7 @@ bool WsgiApp::write_result(PyObject* result, worker::ResponseWriter& response, b
   if (!check_started()) return false;
   Status s;
   {
-    SendTimer timer;
-    GilRelease unlocked;
+    SendTimer timer;  // finish() writes a head or a last chunk at most
     s = response.finish();
   }
   if (!s) {

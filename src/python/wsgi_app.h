@@ -43,6 +43,7 @@ class WsgiApp : public worker::App {
   // taking the GIL per request is cheap.
   void thread_started() override;
   void thread_stopping() override;
+  void before_wait() override;
 
  private:
   // Builds environ, calls the application and writes its response; what

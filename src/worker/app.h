@@ -17,7 +17,7 @@ struct Exchange {
   Connection& connection;
   BodyReader& body;
   ResponseWriter& response;
-  int64_t ready_us = 0;  // sys::monotonic_us() when the request was complete (0: unknown)
+  int64_t ready_us = 0;  // sys::monotonic_us() when the request was queued for a thread (0: not queued)
 };
 
 class App {
@@ -33,6 +33,12 @@ class App {
   // call these once per thread, on that thread).
   virtual void thread_started() {}
   virtual void thread_stopping() {}
+
+  // The loop thread is about to block in epoll_wait, or to stop. Without a
+  // thread pool the loop runs handle() itself, and may keep what a request
+  // took (the python layer keeps the GIL) for the next request of the same
+  // burst; here it lets go.
+  virtual void before_wait() {}
 
   // The worker answered a request itself with `status` (a malformed
   // request, a timeout), without calling handle(): for the metrics.

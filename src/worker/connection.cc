@@ -39,18 +39,24 @@ Connection::Connection(size_t initial_capacity, size_t max_capacity)
       initial_capacity_(initial_capacity),
       max_capacity_(max_capacity) {}
 
+namespace {
+Connection::WaitHooks g_wait_hooks;
+}  // namespace
+
+void Connection::set_wait_hooks(WaitHooks hooks) { g_wait_hooks = hooks; }
+
 bool Connection::wait_for(short events) {
   if (wait_timeout_ms_ <= 0) return false;  // errno stays EAGAIN
   pollfd p{fd_.get(), events, 0};
-  while (true) {
-    int rc = ::poll(&p, 1, wait_timeout_ms_);
-    if (rc > 0) return true;
-    if (rc == 0) {
-      errno = ETIMEDOUT;
-      return false;
-    }
-    if (errno != EINTR) return false;
-  }
+  if (g_wait_hooks.before) g_wait_hooks.before();
+  int rc;
+  do {
+    rc = ::poll(&p, 1, wait_timeout_ms_);
+  } while (rc < 0 && errno == EINTR);
+  const int saved_errno = rc == 0 ? ETIMEDOUT : errno;
+  if (g_wait_hooks.after) g_wait_hooks.after();
+  errno = saved_errno;
+  return rc > 0;
 }
 
 void Connection::start_next_request() {

@@ -42,6 +42,16 @@ class Connection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
+  // Called on the waiting thread around every wait for the client (the
+  // poll of a read or write that cannot complete at once). The python
+  // layer releases the GIL there, so a write that completes at once keeps
+  // it. Set once, before serving.
+  struct WaitHooks {
+    void (*before)() = nullptr;
+    void (*after)() = nullptr;
+  };
+  static void set_wait_hooks(WaitHooks hooks);
+
   // Takes ownership of an accepted socket; resets the buffer.
   void attach(int fd, PeerAddress peer, const sys::Listener* listener);
   // Makes the attached connection a TLS server connection; the caller then

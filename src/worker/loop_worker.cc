@@ -196,6 +196,7 @@ int LoopWorker::run() {
       }
     }
 
+    if (!pool_) app_.before_wait();
     int n = ::epoll_wait(epoll_.get(), events, 256, next_timeout_ms(now));
     if (n < 0 && errno != EINTR) {
       log_.error(std::string("epoll_wait failed: ") + std::strerror(errno));
@@ -218,6 +219,7 @@ int LoopWorker::run() {
     }
     expire(sys::monotonic_ms());
   }
+  if (!pool_) app_.before_wait();
   for (auto& c : owned_) {
     if (c->io.open() && c->state != Conn::State::kRunning) close_conn(c.get());
   }
@@ -464,7 +466,7 @@ void LoopWorker::advance(Conn* c) {
 }
 
 void LoopWorker::dispatch(Conn* c) {
-  c->ready_us = sys::monotonic_us();
+  c->ready_us = pool_ ? sys::monotonic_us() : 0;  // the wait for a thread starts; no pool, no wait
   unlink(c);
   c->state = Conn::State::kRunning;
   ++running_;

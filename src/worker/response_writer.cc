@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "core/strings.h"
+#include "http/header_rules.h"
 
 namespace qilin::worker {
 
@@ -15,31 +16,26 @@ namespace {
 
 const char kServerHeader[] = "Server: qilin\r\n";
 
-bool is_tchar(unsigned char c) {
-  if (c >= '0' && c <= '9') return true;
-  if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') return true;
-  return std::strchr("!#$%&'*+-.^_`|~", c) != nullptr && c != 0;
-}
+// The response fields qilin handles itself rather than passing on: framing
+// and the hop-by-hop fields (RFC 9110 7.6.1), which the server owns. Names
+// of other lengths are neither, and skip the comparisons.
+enum class FieldRole { kOther, kContentLength, kHopByHop };
 
-bool valid_name(std::string_view name) {
-  if (name.empty()) return false;
-  for (unsigned char c : name) {
-    if (!is_tchar(c)) return false;
+FieldRole field_role(std::string_view name) {
+  switch (name.size()) {
+    case 2: case 7: case 8: case 10: case 14: case 17: case 18: case 19: break;
+    default: return FieldRole::kOther;
   }
-  return true;
-}
-
-bool valid_value(std::string_view value) {
-  for (unsigned char c : value) {
-    if ((c < 0x20 && c != '\t') || c == 0x7f) return false;
+  char buf[19];
+  for (size_t i = 0; i < name.size(); ++i) buf[i] = ascii_lower(name[i]);
+  const std::string_view lname(buf, name.size());
+  if (lname == "content-length") return FieldRole::kContentLength;
+  if (lname == "connection" || lname == "keep-alive" || lname == "proxy-authenticate" ||
+      lname == "proxy-authorization" || lname == "te" || lname == "trailers" ||
+      lname == "transfer-encoding" || lname == "upgrade") {
+    return FieldRole::kHopByHop;
   }
-  return true;
-}
-
-bool is_hop_by_hop(std::string_view lname) {
-  return lname == "connection" || lname == "keep-alive" || lname == "proxy-authenticate" ||
-         lname == "proxy-authorization" || lname == "te" || lname == "trailers" ||
-         lname == "transfer-encoding" || lname == "upgrade";
+  return FieldRole::kOther;
 }
 
 void append_hex(std::string& out, uint64_t n) {
@@ -97,7 +93,7 @@ Status ResponseWriter::begin(std::string_view status) {
   // "NNN reason": three digits, then a space or the end.
   if (status.size() < 3 || !std::isdigit(uint8_t(status[0])) || !std::isdigit(uint8_t(status[1])) ||
       !std::isdigit(uint8_t(status[2])) || (status.size() > 3 && status[3] != ' ') ||
-      !valid_value(status)) {
+      http::has_invalid_value_byte(status)) {
     return Status::error("Invalid status line: '" + std::string(status) + "'");
   }
   started_ = true;
@@ -110,29 +106,39 @@ Status ResponseWriter::begin(std::string_view status) {
 }
 
 Status ResponseWriter::add_header(std::string_view name, std::string_view value) {
-  if (!valid_name(name)) return Status::error("Invalid HTTP header name: '" + std::string(name) + "'");
-  if (!valid_value(value)) {
+  if (!http::is_token(name)) return Status::error("Invalid HTTP header name: '" + std::string(name) + "'");
+  if (http::has_invalid_value_byte(value)) {
     return Status::error("Invalid HTTP header value for '" + std::string(name) + "'");
   }
-  value = trim(value);
-  char lname_buf[32];
-  std::string_view lname;
-  if (name.size() <= sizeof(lname_buf)) {
-    for (size_t i = 0; i < name.size(); ++i) lname_buf[i] = ascii_lower(name[i]);
-    lname = std::string_view(lname_buf, name.size());
+  if (!value.empty() && (value.front() == ' ' || value.front() == '\t' || value.back() == ' ' ||
+                         value.back() == '\t')) {
+    value = trim(value);
   }
-  if (lname == "content-length") {
-    auto n = parse_int(value);
-    if (!n || *n < 0) return Status::error("Invalid Content-Length: '" + std::string(value) + "'");
-    content_length_ = *n;
-  } else if (is_hop_by_hop(lname)) {
-    if (lname == "connection" && iequals(value, "close")) must_close_ = true;
-    if (!(lname == "upgrade" && iequals(value, "websocket"))) return Status::ok();
+  switch (field_role(name)) {
+    case FieldRole::kOther: break;
+    case FieldRole::kContentLength: {
+      auto n = parse_int(value);
+      if (!n || *n < 0) return Status::error("Invalid Content-Length: '" + std::string(value) + "'");
+      content_length_ = *n;
+      break;
+    }
+    case FieldRole::kHopByHop:
+      if (iequals(name, "connection") && iequals(value, "close")) must_close_ = true;
+      if (!(iequals(name, "upgrade") && iequals(value, "websocket"))) return Status::ok();
+      break;
   }
-  header_block_.append(name);
-  header_block_.append(": ");
-  header_block_.append(value);
-  header_block_.append("\r\n");
+  // "name: value\r\n", grown once.
+  const size_t at = header_block_.size();
+  header_block_.resize(at + name.size() + value.size() + 4);
+  char* p = header_block_.data() + at;
+  std::memcpy(p, name.data(), name.size());
+  p += name.size();
+  *p++ = ':';
+  *p++ = ' ';
+  std::memcpy(p, value.data(), value.size());
+  p += value.size();
+  *p++ = '\r';
+  *p = '\n';
   return Status::ok();
 }
 

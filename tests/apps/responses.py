@@ -112,6 +112,25 @@ def app(environ, start_response):
                                   ("Content-Length", "2"), (name, value)])
         return [b"ok"]
 
+    if path == "/keywords":  # PEP 3333 names the parameters; a caller may use them
+        write = start_response(status="201 Created",
+                               headers=[("Content-Type", "text/plain"), ("Content-Length", "10")],
+                               exc_info=None)
+        write(b"written ")
+        return [b"ok"]
+
+    if path.startswith("/bad_call/"):  # start_response called wrongly: a TypeError, a 500
+        how = path.rsplit("/", 1)[1]
+        if how == "unknown_keyword":
+            start_response("200 OK", [], colour="blue")
+        elif how == "missing_headers":
+            start_response("200 OK")
+        elif how == "twice_status":
+            start_response("200 OK", [], status="200 OK")
+        elif how == "too_many":
+            start_response("200 OK", [], None, None)
+        return [b"never"]
+
     if path == "/status_bad":
         start_response("not a status", [("Content-Length", "2")])
         return [b"ok"]
