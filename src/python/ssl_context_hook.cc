@@ -4,6 +4,7 @@
 
 #include "python/hook_objects.h"
 #include "python/interpreter.h"
+#include "tls/library.h"
 #include "tls/server_context.h"
 
 namespace qilin::python {
@@ -112,6 +113,9 @@ Status check_library(PyObject* module) {
 
 Made from_hook(PyObject* hook, const config::Config& config, const tls::Settings& settings,
                log::ErrorLog& log) {
+  // Without qilin's TLS library there is nothing to serve the context with;
+  // say so before running the hook (and rather than a version mismatch).
+  if (const auto& library = tls::library(); !library) return library.status();
   GilAcquire gil;
   PyRef module = hook_module();
   PyRef view = module && init_hook_types() ? new_config_view(config) : PyRef();

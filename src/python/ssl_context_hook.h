@@ -14,11 +14,12 @@
 // What the hook returns is served as it is: qilin takes the OpenSSL context
 // inside the Python object (SSL_CTX_up_ref) and keeps the object alive with
 // it, so certificates, verification, versions, ciphers, options and ALPN are
-// the hook's. That needs Python's _ssl to link the libssl qilin links; it is
-// checked, and refused with one line when it does not. Refused too: anything
-// but an ssl.SSLContext, a client-side context, one without a certificate,
-// and one with an sni_callback (a Python callback during the handshake,
-// which qilin runs in C++). keylog_filename and the message callback are
+// the hook's. That needs Python's _ssl to link the libssl that qilin's TLS
+// library (libqilin-tls.so, loaded first) links; it is checked, and refused
+// with one line when it does not. Refused too: anything but an
+// ssl.SSLContext, a client-side context, one without a certificate, and one
+// with an sni_callback (a Python callback during the handshake, which qilin
+// runs in C++). keylog_filename and the message callback are
 // dropped with a warning in the error log.
 #pragma once
 

@@ -16,6 +16,11 @@
 // ssl.SSLContext the ssl_context hook returns), with that context's own
 // settings.
 //
+// An interface: the implementation, and OpenSSL with it, is in
+// libqilin-tls.so (src/tls/openssl/), which the static functions below load
+// on their first call (tls/library.h). A process that never calls them
+// never maps libssl or libcrypto.
+//
 // Immutable after create() or adopt(): any number of threads may start
 // sessions on it.
 #pragma once
@@ -49,7 +54,8 @@ class ServerContext {
   // Loads and checks everything. The error is one line naming the setting
   // and the file: unreadable, not PEM, an encrypted key (no password source
   // is supported), a key that is not the certificate's, a cert_reqs other
-  // than 0/1/2, a cipher list OpenSSL matches nothing with.
+  // than 0/1/2, a cipher list OpenSSL matches nothing with; or that
+  // libqilin-tls.so cannot be loaded.
   static Result<std::shared_ptr<const ServerContext>> create(const Settings& settings);
 
   // Serves from `ctx`, a context made in this process by other code linked
@@ -62,34 +68,33 @@ class ServerContext {
   // which need their maker's per-connection data (qilin's connections have
   // none). `settings` gives what a context does not hold
   // (suppress_ragged_eofs). The error is one line: a client-side context, no
-  // certificate, a key that is not the certificate's.
+  // certificate, a key that is not the certificate's, libqilin-tls.so
+  // cannot be loaded.
   static Result<std::shared_ptr<const ServerContext>> adopt(ssl_ctx_st* ctx, Settings settings,
                                                             std::shared_ptr<const void> owner);
 
-  ~ServerContext();
+  virtual ~ServerContext() = default;
   ServerContext(const ServerContext&) = delete;
   ServerContext& operator=(const ServerContext&) = delete;
 
-  ssl_ctx_st* native() const { return ctx_; }
-  const Settings& settings() const { return settings_; }
+  // The OpenSSL context sessions are made from; this object holds a
+  // reference to it.
+  virtual ssl_ctx_st* native() const = 0;
+  virtual const Settings& settings() const = 0;
 
- private:
-  ServerContext(ssl_ctx_st* ctx, Settings settings, std::shared_ptr<const void> owner = nullptr)
-      : ctx_(ctx), settings_(std::move(settings)), owner_(std::move(owner)) {}
-
-  ssl_ctx_st* ctx_;
-  Settings settings_;
-  std::shared_ptr<const void> owner_;  // adopt()'s; released after the destructor frees ctx_
+ protected:
+  ServerContext() = default;
 };
 
 // The libssl qilin serves with: OpenSSL_version_num() and its text
-// ("OpenSSL 3.0.19 27 Jan 2026").
+// ("OpenSSL 3.0.19 27 Jan 2026"). They load libqilin-tls.so; when it cannot
+// be loaded, 0 and a text saying so.
 unsigned long openssl_version_number();
 const char* openssl_version_text();
 // Whether the shared object at `path`, already loaded in this process,
 // calls into the very libssl qilin serves with (not another copy, even of
 // the same version), so that a context it made can be adopted. False when
-// it is not loaded.
+// it is not loaded, or when libqilin-tls.so cannot be.
 bool shares_libssl(const std::string& path);
 
 }  // namespace qilin::tls

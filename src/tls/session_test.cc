@@ -1,9 +1,10 @@
-// ServerContext's checks of the files and of an adopted context, and a
-// Session driven over a non-blocking socketpair against an OpenSSL client in
-// the same thread: the handshake's kAgain steps, reads and writes, the ends
-// of a stream (close_notify, a ragged EOF with and without
-// suppress_ragged_eofs), plain HTTP where a ClientHello should be, and what
-// ALPN may choose on an adopted context.
+// Loading libqilin-tls.so (from beside this test binary), ServerContext's
+// checks of the files and of an adopted context, and a Session driven over a
+// non-blocking socketpair against an OpenSSL client in the same thread: the
+// handshake's kAgain steps, reads and writes, the ends of a stream
+// (close_notify, a ragged EOF with and without suppress_ragged_eofs), plain
+// HTTP where a ClientHello should be, and what ALPN may choose on an adopted
+// context.
 #include "tls/session.h"
 
 #include <fcntl.h>
@@ -23,6 +24,7 @@
 #include <filesystem>
 #include <string>
 
+#include "tls/library.h"
 #include "tls/server_context.h"
 
 namespace qilin::tls {
@@ -183,6 +185,13 @@ TEST_F(Files, AdoptKeepsItsOwnerAsLongAsTheContext) {
     EXPECT_FALSE(watch.expired());
   }
   EXPECT_TRUE(watch.expired());
+}
+
+TEST(Library, LoadedFromBesideThisBinary) {
+  const auto& library = tls::library();
+  ASSERT_TRUE(library) << library.message();
+  EXPECT_EQ((*library)->abi, kLibraryAbi);
+  EXPECT_EQ(&tls::library(), &library);  // once per process
 }
 
 TEST(Library, OnlyALoadedObjectOnThisLibsslShares) {

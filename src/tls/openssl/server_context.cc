@@ -1,4 +1,4 @@
-#include "tls/server_context.h"
+#include "tls/openssl/server_context.h"
 
 #include <dlfcn.h>
 #include <openssl/err.h>
@@ -10,11 +10,27 @@
 #include <cstdio>
 #include <cstring>
 
-namespace qilin::tls {
+namespace qilin::tls::openssl {
 
 namespace {
 
 using Made = Result<std::shared_ptr<const ServerContext>>;
+
+// Owns a reference to its SSL_CTX; adopt()'s `owner` is released after it.
+class OpenSslServerContext final : public ServerContext {
+ public:
+  OpenSslServerContext(SSL_CTX* ctx, Settings settings, std::shared_ptr<const void> owner = nullptr)
+      : ctx_(ctx), settings_(std::move(settings)), owner_(std::move(owner)) {}
+  ~OpenSslServerContext() override { SSL_CTX_free(ctx_); }
+
+  ssl_ctx_st* native() const override { return ctx_; }
+  const Settings& settings() const override { return settings_; }
+
+ private:
+  SSL_CTX* ctx_;
+  Settings settings_;
+  std::shared_ptr<const void> owner_;
+};
 
 // The reason of the newest OpenSSL error ("no start line"), then clears the
 // queue so the next check starts clean.
@@ -107,7 +123,7 @@ Status load_client_verification(SSL_CTX* ctx, const Settings& s) {
 
 }  // namespace
 
-Made ServerContext::create(const Settings& s) {
+Made create(const Settings& s) {
   if (s.cert_reqs < 0 || s.cert_reqs > 2) {
     return Made::error("Invalid value for cert_reqs: " + std::to_string(s.cert_reqs) +
                        " (0: no client certificate, 1: optional, 2: required)");
@@ -153,10 +169,10 @@ Made ServerContext::create(const Settings& s) {
   static const unsigned char kSessionContext[] = "qilin";
   SSL_CTX_set_session_id_context(c, kSessionContext, sizeof(kSessionContext) - 1);
   SSL_CTX_set_dh_auto(c, 1);
-  return std::shared_ptr<const ServerContext>(new ServerContext(ctx.release(), s));
+  return std::shared_ptr<const ServerContext>(new OpenSslServerContext(ctx.release(), s));
 }
 
-Made ServerContext::adopt(SSL_CTX* ctx, Settings settings, std::shared_ptr<const void> owner) {
+Made adopt(SSL_CTX* ctx, Settings settings, std::shared_ptr<const void> owner) {
   ERR_clear_error();
   // TLS_client_method() has no server side: every handshake would fail.
   if (SSL_CTX_get_ssl_method(ctx) == TLS_client_method()) {
@@ -172,10 +188,8 @@ Made ServerContext::adopt(SSL_CTX* ctx, Settings settings, std::shared_ptr<const
   SSL_CTX_set_keylog_callback(ctx, nullptr);
   SSL_CTX_set_msg_callback(ctx, nullptr);
   return std::shared_ptr<const ServerContext>(
-      new ServerContext(ctx, std::move(settings), std::move(owner)));
+      new OpenSslServerContext(ctx, std::move(settings), std::move(owner)));
 }
-
-ServerContext::~ServerContext() { SSL_CTX_free(ctx_); }
 
 unsigned long openssl_version_number() { return OpenSSL_version_num(); }
 
@@ -196,4 +210,4 @@ bool shares_libssl(const std::string& path) {
   return same;
 }
 
-}  // namespace qilin::tls
+}  // namespace qilin::tls::openssl

@@ -1,4 +1,4 @@
-#include "tls/session.h"
+#include "tls/openssl/session.h"
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>
@@ -12,7 +12,7 @@
 #include <cstring>
 #include <string_view>
 
-namespace qilin::tls {
+namespace qilin::tls::openssl {
 
 namespace {
 
@@ -78,9 +78,48 @@ bool is_unexpected_eof(unsigned long err) {
          ERR_GET_REASON(err) == SSL_R_UNEXPECTED_EOF_WHILE_READING;
 }
 
+// The tls/session.h contract over one SSL object, which it owns.
+class OpenSslSession final : public Session {
+ public:
+  OpenSslSession(SSL* ssl, bool suppress_ragged_eofs)
+      : ssl_(ssl), suppress_ragged_eofs_(suppress_ragged_eofs) {}
+  ~OpenSslSession() override { SSL_free(ssl_); }
+
+  Handshake handshake() override;
+  bool established() const override { return established_; }
+  ssize_t read(char* buffer, size_t size) override;
+  ssize_t write(const char* data, size_t size) override;
+  bool kernel_send() const override;
+  ssize_t send_file(int file_fd, off_t offset, size_t count) override;
+  bool wants_write() const override { return wants_write_; }
+  bool has_pending() const override;
+  void close_notify() override;
+  const std::string& error() const override { return error_; }
+  bool plain_http() const override { return plain_http_; }
+  std::string description() const override;
+  const std::vector<std::pair<const char*, std::string>>& environ_variables() override;
+
+ private:
+  // The handshake is complete: checks what ALPN chose.
+  Handshake finished();
+  // Maps a failed OpenSSL call to errno (and error_); -1.
+  ssize_t failure(int ret, int broken_errno);
+
+  SSL* ssl_;
+  bool suppress_ragged_eofs_;
+  bool established_ = false;
+  bool failed_ = false;  // a fatal error: no more I/O, no close_notify
+  bool ended_ = false;   // read() saw the end of the stream
+  bool notified_ = false;
+  bool wants_write_ = false;
+  bool plain_http_ = false;
+  std::string error_;
+  std::vector<std::pair<const char*, std::string>> environ_;
+};
+
 }  // namespace
 
-std::unique_ptr<Session> Session::accept(const ServerContext& context, int fd) {
+std::unique_ptr<Session> accept(const ServerContext& context, int fd) {
   ERR_clear_error();
   SSL* ssl = SSL_new(context.native());
   if (!ssl) return nullptr;
@@ -94,12 +133,10 @@ std::unique_ptr<Session> Session::accept(const ServerContext& context, int fd) {
   // a moved buffer. Set here so that an adopted context needs neither.
   SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   SSL_set_accept_state(ssl);
-  return std::unique_ptr<Session>(new Session(ssl, context.settings().suppress_ragged_eofs));
+  return std::unique_ptr<Session>(new OpenSslSession(ssl, context.settings().suppress_ragged_eofs));
 }
 
-Session::~Session() { SSL_free(ssl_); }
-
-Session::Handshake Session::handshake() {
+Session::Handshake OpenSslSession::handshake() {
   if (failed_) return Handshake::kFailed;
   ERR_clear_error();
   int rc = SSL_do_handshake(ssl_);
@@ -138,7 +175,7 @@ Session::Handshake Session::handshake() {
   return Handshake::kFailed;
 }
 
-Session::Handshake Session::finished() {
+Session::Handshake OpenSslSession::finished() {
   // A context's ALPN list (the ssl_context hook's) may offer a protocol
   // other than HTTP/1; a client that chose it would speak what no parser
   // here reads. No ALPN at all is HTTP/1.1 by default.
@@ -155,7 +192,7 @@ Session::Handshake Session::finished() {
   return Handshake::kDone;
 }
 
-ssize_t Session::failure(int ret, int broken_errno) {
+ssize_t OpenSslSession::failure(int ret, int broken_errno) {
   const int saved_errno = errno;
   const int kind = SSL_get_error(ssl_, ret);
   if (kind == SSL_ERROR_WANT_READ || kind == SSL_ERROR_WANT_WRITE) {
@@ -180,7 +217,7 @@ ssize_t Session::failure(int ret, int broken_errno) {
   return -1;
 }
 
-ssize_t Session::read(char* buffer, size_t size) {
+ssize_t OpenSslSession::read(char* buffer, size_t size) {
   if (ended_) return 0;  // the end of the stream stays the end, as on a socket
   if (failed_) {
     errno = ECONNRESET;
@@ -208,7 +245,7 @@ ssize_t Session::read(char* buffer, size_t size) {
   return failure(n, ECONNRESET);
 }
 
-ssize_t Session::write(const char* data, size_t size) {
+ssize_t OpenSslSession::write(const char* data, size_t size) {
   if (failed_) {
     errno = EPIPE;
     return -1;
@@ -219,7 +256,7 @@ ssize_t Session::write(const char* data, size_t size) {
   return failure(n, EPIPE);
 }
 
-bool Session::kernel_send() const {
+bool OpenSslSession::kernel_send() const {
 #ifndef OPENSSL_NO_KTLS
   return BIO_get_ktls_send(SSL_get_wbio(ssl_));
 #else
@@ -227,7 +264,7 @@ bool Session::kernel_send() const {
 #endif
 }
 
-ssize_t Session::send_file(int file_fd, off_t offset, size_t count) {
+ssize_t OpenSslSession::send_file(int file_fd, off_t offset, size_t count) {
   if (failed_) {
     errno = EPIPE;
     return -1;
@@ -238,9 +275,9 @@ ssize_t Session::send_file(int file_fd, off_t offset, size_t count) {
   return failure(int(n), EPIPE);
 }
 
-bool Session::has_pending() const { return SSL_has_pending(ssl_) == 1; }
+bool OpenSslSession::has_pending() const { return SSL_has_pending(ssl_) == 1; }
 
-void Session::close_notify() {
+void OpenSslSession::close_notify() {
   if (failed_ || !established_ || notified_) return;
   notified_ = true;
   ERR_clear_error();
@@ -248,11 +285,11 @@ void Session::close_notify() {
   ERR_clear_error();
 }
 
-std::string Session::description() const {
+std::string OpenSslSession::description() const {
   return std::string(SSL_get_version(ssl_)) + " " + SSL_get_cipher_name(ssl_);
 }
 
-const std::vector<std::pair<const char*, std::string>>& Session::environ_variables() {
+const std::vector<std::pair<const char*, std::string>>& OpenSslSession::environ_variables() {
   if (!environ_.empty()) return environ_;
   environ_.emplace_back("SSL_PROTOCOL", SSL_get_version(ssl_));
   environ_.emplace_back("SSL_CIPHER", SSL_get_cipher_name(ssl_));
@@ -278,4 +315,4 @@ const std::vector<std::pair<const char*, std::string>>& Session::environ_variabl
   return environ_;
 }
 
-}  // namespace qilin::tls
+}  // namespace qilin::tls::openssl
