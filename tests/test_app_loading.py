@@ -162,6 +162,8 @@ def assert_one_clear_line(log, *tokens):
     ("factory:create_app.attr", ["create_app.attr"]),
     ("factory:returns_none()", ["returns_none()"]),
     ("factory:create_app(1, 2, 3)", ["create_app()", "3"]),
+    ("hello:class", ["Failed to parse", "'class'"]),  # a keyword is no attribute name
+    ("hello:None", ["Failed to parse", "'None'"]),
 ])
 def test_app_load_error_is_one_line_and_exit_4(run_server, spec, tokens):
     rc, log, _ = run_server(spec)

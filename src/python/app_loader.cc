@@ -11,7 +11,9 @@ namespace {
 // AppLoadError carries a one-line message; any other exception is the
 // application's own and is shown with its traceback.
 const char kLoaderSource[] = R"PY(
-import ast, importlib, os, re
+import importlib, keyword, os
+# ast and re are imported only where needed: together they cost a worker
+# about 1 MiB of memory, and most specs are a plain name.
 
 PASTE_PREFIX = "config:"  # an app from a PasteDeploy ini file (--paste)
 
@@ -19,6 +21,10 @@ class AppLoadError(Exception):
     pass
 
 def _parse(obj):
+    name = obj.strip()
+    if name.isascii() and name.isidentifier() and not keyword.iskeyword(name):
+        return name, None, None  # what ast would say, without loading it
+    import ast
     try:
         expr = ast.parse(obj.strip(), mode="eval").body
     except SyntaxError:
@@ -40,6 +46,7 @@ def _parse(obj):
 
 def paste_global_conf(raw):
     """KEY=VALUE texts to a dict; a backslash keeps an '=' in the key."""
+    import re
     conf = {}
     for entry in raw:
         parts = re.split(r"(?<!\\)=", entry, maxsplit=1)

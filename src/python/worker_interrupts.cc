@@ -45,7 +45,9 @@ PyMethodDef on_interrupt_def = {"worker_interrupt", on_interrupt, METH_VARARGS,
 
 bool install_worker_interrupts(PythonHooks& hooks) {
   g_hooks = &hooks;
-  PyRef signal_module = PyRef::steal(PyImport_ImportModule("signal"));
+  // _signal, not signal: the same signal(), without the enum module that
+  // signal loads (half a MiB of a worker's memory).
+  PyRef signal_module = PyRef::steal(PyImport_ImportModule("_signal"));
   PyRef handler = PyRef::steal(PyCFunction_New(&on_interrupt_def, nullptr));
   bool ok = signal_module && handler;
   // CPython's own C handler is installed by signal.signal() and at once
