@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -79,6 +80,7 @@ void Connection::attach(int fd, PeerAddress peer, const sys::Listener* listener)
   wait_timeout_ms_ = 0;
   peer_ = std::move(peer);
   listener_ = listener;
+  corked_ = false;
   head_end_ = pos_ = end_ = 0;
 }
 
@@ -114,6 +116,7 @@ void Connection::close(bool linger) {
   }
   fd_.reset();
   tls_.reset();
+  corked_ = false;
 }
 
 bool Connection::reserve(size_t total) {
@@ -150,23 +153,35 @@ ssize_t Connection::read_more(size_t max) {
   }
 }
 
-Status Connection::write_all(const iovec* iov_in, int count) {
+void Connection::uncork() {
+  if (!corked_) return;
+  corked_ = false;
+  // Setting TCP_NODELAY (again) pushes the queued frames out.
+  int one = 1;
+  (void)::setsockopt(fd_.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+Status Connection::write_all(const iovec* iov_in, int count, bool more) {
   if (tls_) return tls_write_all(iov_in, count);
+  // MSG_MORE means something only to TCP.
+  more = more && listener_ && !listener_->is_unix();
   iovec iov[16];
   if (count > 16) {
     for (int i = 0; i < count; ++i) {
-      Status s = write_all(iov_in + i, 1);
+      Status s = write_all(iov_in + i, 1, more && i == count - 1);
       if (!s) return s;
     }
     return Status::ok();
   }
   std::memcpy(iov, iov_in, sizeof(iovec) * size_t(count));
+  corked_ = more;
+  const int flags = MSG_NOSIGNAL | (more ? MSG_MORE : 0);
   int first = 0;
   while (first < count) {
     msghdr msg{};
     msg.msg_iov = iov + first;
     msg.msg_iovlen = size_t(count - first);
-    ssize_t n = ::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL);
+    ssize_t n = ::sendmsg(fd_.get(), &msg, flags);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN && wait_for(POLLOUT)) continue;
@@ -191,12 +206,14 @@ Status Connection::write_all(std::string_view bytes) {
 }
 
 bool Connection::try_send(std::string_view bytes) {
+  corked_ = false;  // a send without MSG_MORE pushes what waits too
   if (tls_) return tls_->write(bytes.data(), bytes.size()) == ssize_t(bytes.size());
   return ::send(fd_.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT) ==
          ssize_t(bytes.size());
 }
 
 Status Connection::send_file(int file_fd, off_t offset, size_t count) {
+  corked_ = false;
   if (tls_) return tls_send_file(file_fd, offset, count);
   while (count > 0) {
     ssize_t n = ::sendfile(fd_.get(), file_fd, &offset, count);

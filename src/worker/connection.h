@@ -101,7 +101,12 @@ class Connection {
 
   // Writes everything (MSG_NOSIGNAL). Fails on a closed peer, or when a
   // non-blocking socket in wait mode stays full past the bound.
-  Status write_all(const iovec* iov, int count);
+  //
+  // `more`: another response follows at once (a pipelined request is
+  // already here). On plain TCP the bytes are then queued with MSG_MORE, to
+  // leave in one segment with the next response's; the connection is
+  // corked() until a write without `more`, uncork(), or the close.
+  Status write_all(const iovec* iov, int count, bool more = false);
   Status write_all(std::string_view bytes);
   // One non-blocking attempt to send a few bytes (an interim response, an
   // error page): whether they all went out.
@@ -117,6 +122,11 @@ class Connection {
   // blocking semantics: reads and writes that would block wait in poll(2)
   // for at most `timeout_ms` each (0 = wait mode off: EAGAIN is returned).
   void set_wait_timeout(int timeout_ms) { wait_timeout_ms_ = timeout_ms; }
+
+  // Whether bytes written with `more` still wait for the next write.
+  bool corked() const { return corked_; }
+  // Sends what waits at once (the next request was not ready after all).
+  void uncork();
 
   // Keep-alive: moves the unread bytes (a pipelined next request) to the
   // front of the buffer and forgets the finished request's head; shrinks a
@@ -136,6 +146,7 @@ class Connection {
   // Why the last TLS call failed: OpenSSL's reason, else errno's.
   std::string tls_failure() const;
   std::unique_ptr<tls::Session> tls_;
+  bool corked_ = false;
 
   std::unique_ptr<char[]> buffer_;
   size_t capacity_;

@@ -207,7 +207,11 @@ Status ResponseWriter::send(std::string_view body, bool last) {
     finished_ = true;
   }
   if (n == 0) return Status::ok();
-  Status s = conn_->write_all(iov, n);
+  // The last bytes of a response with a pipelined request already behind
+  // it go out with the next response (Connection::write_all's `more`).
+  const bool more = last && keep_alive_ && !must_close_ && request_body_ &&
+                    request_body_->wire_complete() && conn_->pos() < conn_->end();
+  Status s = conn_->write_all(iov, n, more);
   headers_sent_ = true;
   if (s) body_sent_ += body.size();
   return s;

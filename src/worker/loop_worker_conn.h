@@ -1,0 +1,50 @@
+// The connection record of LoopWorker and what its two source files share:
+// loop_worker.cc (the loop, accepting, reading, TLS handshakes, deadlines,
+// shutdown) and loop_worker_exchange.cc (one request's way from a parsed
+// head through the application to keep-alive, drain or linger).
+// Internal to src/worker.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "http/proxy_protocol.h"
+#include "http/request.h"
+#include "http/request_parser.h"
+#include "worker/body_reader.h"
+#include "worker/connection.h"
+#include "worker/deadline_list.h"
+#include "worker/loop_worker.h"
+#include "worker/response_writer.h"
+#include "worker/thread_pool.h"
+
+namespace qilin::worker {
+
+inline int64_t seconds_ms(int seconds) { return int64_t(seconds) * 1000; }
+inline constexpr int64_t kNever = int64_t(1) << 62;  // a deadline that does not come
+
+struct LoopWorker::Conn : DeadlineNode, Job {
+  // kHandshake (TLS only) comes before the first kHead, under the same
+  // deadline: the handshake and the first head together get header_timeout.
+  enum class State { kHandshake, kHead, kBody, kRunning, kDraining, kIdle, kLingering, kClosed };
+
+  explicit Conn(LoopWorker* w) : worker(w), io(8 * 1024) {}
+  void run() override { worker->run_request(this); }
+
+  LoopWorker* worker;
+  Connection io;
+  BodyReader body;
+  ResponseWriter response;
+  http::Request request;
+  http::ProxyInfo proxy;  // from the first request's PROXY header, for the later ones
+  http::PeerContext trust;  // what the peer may send, decided once at accept
+  State state = State::kHead;
+  uint32_t events = 0;     // what epoll watches now
+  bool first_request = true;
+  bool keep_alive = false;
+  bool usable = true;
+  size_t lingered = 0;
+  int64_t ready_us = 0;  // when the request was queued for a pool thread (0: no pool)
+};
+
+}  // namespace qilin::worker
