@@ -169,6 +169,44 @@ def test_file_wrapper_arrives_whole(shared_server, big_file, sendfile, path):
         assert c.request("GET", "/after").body == b"ok GET /after\n"
 
 
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_client_that_stops_reading_a_file_is_cut_off(shared_server, tmp_path, threads):
+    # A file goes out with sendfile(2); a client that stops reading is cut
+    # off by -t all the same, as with a generator. (With
+    # one thread the app runs on the loop, whose heartbeat the master
+    # watches with the same bound, so the worker may be replaced instead.)
+    huge = tmp_path / "huge.bin"
+    with open(huge, "wb") as f:
+        f.truncate(256 << 20)  # sparse: more than any socket buffers hold
+    srv = shared_server(APP, ["-k", "gthread", "--threads", threads, "-t", "2"],
+                        env={"QILIN_TEST_FILE": str(huge)})
+    pids = srv.workers()
+    stalled = srv.connect(timeout=30)
+    stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    try:
+        start = time.monotonic()
+        stalled.sendall(req("GET", "/file"))
+        time.sleep(6)  # reads nothing for three times the bound
+        got = 0
+        stalled.settimeout(10)
+        while True:
+            try:
+                data = stalled.recv(1 << 20)
+            except ConnectionResetError:
+                break
+            if not data:
+                break
+            got += len(data)
+        assert got < (256 << 20)
+        assert time.monotonic() - start < 20
+    finally:
+        stalled.close()
+    if threads != "1":
+        assert srv.workers() == pids
+    with Client(srv) as c:
+        assert c.request("GET", "/later").status == 200
+
+
 # ---------------------------------------------------------------- clients that go away
 
 def abrupt_close(sock):
