@@ -121,6 +121,30 @@ def test_syslog_severity_follows_the_level_and_access_redirect_can_be_disabled(s
     assert not [m for m in udp.got if b".access:" in m]
 
 
+def test_hup_gives_the_master_the_new_syslog_and_statsd(start_server, udp, tmp_path):
+    # The reloaded settings reach the master's own error log, not only the
+    # new workers': after HUP its next line goes to syslog, and its metrics
+    # to the new StatsD server.
+    statsd = Datagrams()
+    try:
+        conf = tmp_path / "conf.py"
+        conf.write_text("workers = 1\n")
+        srv = start_server(APP, ["-c", str(conf)])
+        conf.write_text(f"workers = 1\nsyslog = True\nsyslog_addr = 'udp://127.0.0.1:{udp.port}'\n"
+                        f"syslog_prefix = 'hup'\nstatsd_host = '127.0.0.1:{statsd.port}'\n")
+        old = set(srv.workers())
+        srv.send_signal(signal.SIGHUP)
+        srv.wait_workers(lambda w: len(w) == 1 and not set(w) & old, message="a new worker")
+        srv.send_signal(signal.SIGTTIN)  # the master logs "Handling signal: ttin"
+        got = udp.collect(with_text(b"Handling signal: ttin"))
+        line = next(parse_syslog(m) for m in got if b"Handling signal: ttin" in m)
+        assert line[1] == "gunicorn.hup.error" and line[2] == srv.master_pid
+        # the master's gauge goes through its error log's StatsD client
+        statsd.collect(with_text(b"gunicorn.workers:2|g"))
+    finally:
+        statsd.close()
+
+
 def test_syslog_tcp_messages_end_in_nul(start_server):
     """Over TCP each message ends in NUL. (gunicorn opens one connection per
     log, qilin one per process; the listener takes any number.)"""

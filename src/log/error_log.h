@@ -61,6 +61,15 @@ class ErrorLog {
   // process's metrics client, for whoever holds the log.
   void count_in(Statsd* statsd) { statsd_ = statsd; }
   Statsd* statsd() const { return statsd_; }
+  // Sends from now on to where `other` sends besides its file: its syslog
+  // sink and program, its StatsD client and its forward (HUP gives the
+  // master's own log the outputs the reloaded settings made).
+  void use_sinks_of(const ErrorLog& other) {
+    syslog_ = other.syslog_;
+    syslog_program_ = other.syslog_program_;
+    statsd_ = other.statsd_;
+    forward_ = other.forward_;
+  }
   int fd() const { return file_.fd(); }
   Level level() const { return level_; }
   bool enabled(Level level) const { return forward_ != nullptr || level >= level_; }

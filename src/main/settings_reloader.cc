@@ -81,6 +81,9 @@ void SettingsReloader::commit() {
   if (pending_app_) runtime_.set_preloaded_app(std::move(pending_app_));
   runtime_.set_options(std::move(*pending_runtime_));
   pending_runtime_.reset();
+  // The master's own error log now sends to the new syslog, StatsD and
+  // Python logging too (its file and level changed in update_error_log).
+  logs_.error.use_sinks_of(pending_logs_->error);
   reloaded_logs_ = std::move(pending_logs_);  // the previous ones are no longer referenced
 }
 
