@@ -1,5 +1,6 @@
 #include "python/environ_builder.h"
 
+#include <charconv>
 #include <cstdlib>
 
 #include "core/strings.h"
@@ -11,6 +12,7 @@ namespace qilin::python {
 namespace {
 
 constexpr size_t kMaxCachedHeaderKeys = 512;
+constexpr size_t kMaxCachedMethods = 32;
 // Room for a request's whole environ: the template's items, the ones every
 // request sets, and a browser's worth of headers. PyDict_Copy keeps a
 // template's table size, so a request adds its items without a resize.
@@ -29,14 +31,8 @@ bool set(PyObject* dict, const PyRef& key, PyRef value) {
 // A port number as text (REMOTE_PORT, PROXY_PORT).
 PyRef port_text(int port) {
   char digits[12];
-  char* end = digits + sizeof(digits);
-  char* p = end;
-  unsigned n = unsigned(port < 0 ? 0 : port);
-  do {
-    *--p = char('0' + n % 10);
-    n /= 10;
-  } while (n);
-  return latin1(std::string_view(p, size_t(end - p)));
+  const auto end = std::to_chars(digits, digits + sizeof(digits), port).ptr;
+  return latin1(std::string_view(digits, size_t(end - digits)));
 }
 
 }  // namespace
@@ -64,7 +60,9 @@ bool EnvironBuilder::init(PyObject* errors, bool multiprocess, bool multithread)
   v_http_ = intern("http");
   v_https_ = intern("https");
   v_empty_ = intern("");
-  v_get_ = intern("GET");
+  for (const char* method : {"GET", "POST", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"}) {
+    methods_.emplace_back(method, intern(method));  // the usual ones first: a few compares
+  }
   if (const char* sn = std::getenv("SCRIPT_NAME")) script_name_ = sn;
 
   template_ = PyRef::steal(_PyDict_NewPresized(kEnvironCapacity));
@@ -113,12 +111,12 @@ PyObject* EnvironBuilder::header_key(std::string_view name) {
 }
 
 PyObject* EnvironBuilder::method_value(std::string_view method) {
-  if (method == "GET" && v_get_) return Py_NewRef(v_get_.get());
-  auto it = methods_.find(method);
-  if (it != methods_.end()) return Py_NewRef(it->second.get());
+  for (const auto& [text, value] : methods_) {
+    if (text == method) return Py_NewRef(value.get());
+  }
   PyRef value = latin1(method);
   if (!value) return nullptr;
-  if (methods_.size() < 32) methods_.emplace(std::string(method), value);
+  if (methods_.size() < kMaxCachedMethods) methods_.emplace_back(std::string(method), value);
   return value.release();
 }
 

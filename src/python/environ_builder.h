@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "http/request.h"
@@ -46,12 +47,12 @@ class EnvironBuilder {
   PyRef template_;
   std::string script_name_;  // from the process environment
   std::unordered_map<std::string, PyRef, Hash, std::equal_to<>> header_keys_;
-  std::unordered_map<std::string, PyRef, Hash, std::equal_to<>> methods_;
+  std::vector<std::pair<std::string, PyRef>> methods_;  // few: a scan beats a hash
   PyRef k_request_method_, k_query_string_, k_raw_uri_, k_server_protocol_, k_path_info_,
       k_script_name_, k_server_name_, k_server_port_, k_remote_addr_, k_remote_port_, k_input_,
       k_url_scheme_, k_content_type_, k_content_length_, k_proxy_protocol_, k_proxy_addr_,
       k_proxy_port_;
-  PyRef v_http10_, v_http11_, v_http_, v_https_, v_empty_, v_get_;
+  PyRef v_http10_, v_http11_, v_http_, v_https_, v_empty_;
   std::vector<ListenerAddress> listener_addresses_;
   std::string remote_addr_text_;  // the last peer address, and its text object
   PyRef remote_addr_;

@@ -75,12 +75,10 @@ class GilReleaseIf {
 
 // Writes to a client keep the GIL unless they are this large: a small write
 // completes at once (the socket buffer takes it), and one that must wait for
-// the client gives the GIL up for the wait (install_gil_wait_hooks). Saves a
-// GIL hand-off per write; a large copy into the kernel lets other threads run.
+// the client gives the GIL up for the wait (WsgiApp installs the
+// worker::Connection wait hooks that do it). Saves a GIL hand-off per
+// write; a large copy into the kernel lets other threads run.
 inline constexpr size_t kWriteKeepsGilBytes = 64 * 1024;
-// Makes every wait for a client (worker::Connection::wait_for) on a thread
-// that holds the GIL release it for the wait. Once per process.
-void install_gil_wait_hooks();
 
 // Holds the GIL for the scope, from a thread that may or may not have it.
 class GilAcquire {

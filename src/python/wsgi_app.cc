@@ -48,6 +48,12 @@ void take_gil_after_wait() {
   if (t_waiting_state) PyEval_RestoreThread(std::exchange(t_waiting_state, nullptr));
 }
 
+// Makes every wait for a client (worker::Connection::wait_for) on a thread
+// that holds the GIL release it for the wait.
+void install_gil_wait_hooks() {
+  worker::Connection::set_wait_hooks({release_gil_for_wait, take_gil_after_wait});
+}
+
 // Records one request in the worker's metrics (--metrics-bind) when it ends:
 // its status class, and its time split into queue wait, app and send.
 class RequestMetrics {
@@ -111,10 +117,6 @@ namespace {
 thread_local PyGILState_STATE t_gil_state;
 thread_local PyThreadState* t_saved_state = nullptr;
 }  // namespace
-
-void install_gil_wait_hooks() {
-  worker::Connection::set_wait_hooks({release_gil_for_wait, take_gil_after_wait});
-}
 
 void WsgiApp::set_spew(bool on) { spew_ = on && prepare_spew(); }
 

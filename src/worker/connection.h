@@ -104,8 +104,8 @@ class Connection {
   //
   // `more`: another response follows at once (a pipelined request is
   // already here). On plain TCP the bytes are then queued with MSG_MORE, to
-  // leave in one segment with the next response's; the connection is
-  // corked() until a write without `more`, uncork(), or the close.
+  // leave in one segment with the next response's; they wait until a write
+  // without `more`, uncork(), or the close.
   Status write_all(const iovec* iov, int count, bool more = false);
   Status write_all(std::string_view bytes);
   // One non-blocking attempt to send a few bytes (an interim response, an
@@ -123,9 +123,7 @@ class Connection {
   // for at most `timeout_ms` each (0 = wait mode off: EAGAIN is returned).
   void set_wait_timeout(int timeout_ms) { wait_timeout_ms_ = timeout_ms; }
 
-  // Whether bytes written with `more` still wait for the next write.
-  bool corked() const { return corked_; }
-  // Sends what waits at once (the next request was not ready after all).
+  // Sends what bytes written with `more` still wait at once (the next request was not ready after all).
   void uncork();
 
   // Keep-alive: moves the unread bytes (a pipelined next request) to the
