@@ -175,10 +175,9 @@ def test_file_wrapper_arrives_whole(shared_server, big_file, sendfile, path):
 
 @pytest.mark.parametrize("threads", ["1", "2"])
 def test_client_that_stops_reading_a_file_is_cut_off(shared_server, tmp_path, threads):
-    # A file goes out with sendfile(2); a client that stops reading is cut
-    # off by -t all the same, as with a generator. (With
-    # one thread the app runs on the loop, whose heartbeat the master
-    # watches with the same bound, so the worker may be replaced instead.)
+    # A file goes out with sendfile(2), from the worker's loop; a client
+    # that stops reading is cut off by -t all the same, as with a
+    # generator, and the loop beats on meanwhile: the worker stays.
     huge = tmp_path / "huge.bin"
     with open(huge, "wb") as f:
         f.truncate(256 << 20)  # sparse: more than any socket buffers hold
@@ -195,10 +194,75 @@ def test_client_that_stops_reading_a_file_is_cut_off(shared_server, tmp_path, th
         assert time.monotonic() - start < 20
     finally:
         stalled.close()
-    if threads != "1":
-        assert srv.workers() == pids
+    assert srv.workers() == pids  # the loop sent the file and kept beating
     with Client(srv) as c:
         assert c.request("GET", "/later").status == 200
+
+
+def open_fds(pid):
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_stalled_file_downloads_hold_no_thread(shared_server, tmp_path, threads):
+    # A file body goes out from the worker's loop, between its other
+    # connections: clients that stop reading their files hold neither the
+    # loop (one thread) nor a pool thread, so others are answered at once,
+    # well within the -t bound that would cut the stalled ones off.
+    huge = tmp_path / "huge.bin"
+    with open(huge, "wb") as f:
+        f.truncate(256 << 20)
+    srv = shared_server(APP, ["-k", "gthread", "--threads", threads, "-t", "30"],
+                        env={"QILIN_TEST_FILE": str(huge)})
+    [worker] = srv.workers()
+    with Client(srv) as c:  # a first request: the worker's files are open
+        assert c.request("GET", "/warm").status == 200
+    fds_before = open_fds(worker)
+    stalled = []
+    try:
+        for _ in range(3):
+            s = srv.connect(timeout=10)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+            s.sendall(req("GET", "/file"))
+            stalled.append(s)
+        for s in stalled:  # each one's response has started
+            assert recv_some(s, 4096, time.monotonic() + 10)
+        with Client(srv, timeout=5) as c:
+            for i in range(3):
+                assert c.request("GET", f"/meanwhile{i}").status == 200
+    finally:
+        for s in stalled:
+            s.close()
+    # Each stalled response ends when its client goes: the file and the
+    # socket are closed, nothing is left behind.
+    wait_until(lambda: open_fds(worker) <= fds_before, 10,
+               message=f"the worker's open files back to {fds_before}")
+    assert srv.workers() == [worker]
+
+
+def test_a_file_response_is_logged_once_sent(shared_server, tmp_path):
+    # The access log line of a file sent by the loop comes after its last
+    # byte: it counts the bytes sent and the time the client took to read.
+    path = tmp_path / "file.bin"
+    with open(path, "wb") as f:
+        f.truncate(32 << 20)  # more than the socket buffers hold
+    log = tmp_path / "access.log"
+    srv = shared_server(APP, ["-k", "gthread", "--threads", "1", "--access-logfile", str(log),
+                              "--access-logformat", "%(U)s %(s)s %(B)s %(D)s"],
+                        env={"QILIN_TEST_FILE": str(path)})
+    with Client(srv, timeout=30) as c:
+        c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        c.send(req("GET", "/file"))
+        time.sleep(1.0)
+        r, _ = slow_read_response(c.sock, time.monotonic() + 30)
+        assert r.status == 200 and r.complete
+    def line():
+        lines = [l for l in log.read_text().splitlines() if l.startswith("/file ")]
+        return lines[0] if lines else None
+    wait_until(line, 10, message="the access log line of /file")
+    _, status, sent, micros = line().split()
+    assert status == "200" and int(sent) == 32 << 20
+    assert int(micros) >= 1_000_000
 
 
 # ---------------------------------------------------------------- clients that go away

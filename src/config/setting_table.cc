@@ -451,7 +451,11 @@ std::vector<Setting> make_table() {
        .help = "Do not use sendfile() for file responses.",
        .doc = "`--no-sendfile` stops the use of `sendfile()` for `wsgi.file_wrapper` "
               "responses. When the setting is left unset, the `SENDFILE` environment "
-              "variable decides (`1`, `y`, `yes`, `true` turn it on); otherwise it is on."},
+              "variable decides (`1`, `y`, `yes`, `true` turn it on); otherwise it is on. "
+              "With the gthread worker on plain TCP, the worker's event loop sends the file "
+              "between its other connections, so a client that reads slowly holds no "
+              "application thread (over TLS the application thread sends it); the access "
+              "log line and `post_request` still come after the last byte, as in gunicorn."},
       {.name = "reuse_port",
        .section = S::kServerMechanics,
        .flags = {"--reuse-port"},

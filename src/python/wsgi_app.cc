@@ -16,16 +16,16 @@ namespace qilin::python {
 
 namespace {
 
-// The time this thread's current request spends writing its response (the
-// metrics' "send" phase); null when the worker counts nothing.
-thread_local int64_t* t_send_us = nullptr;
+// The time this thread's current request has spent writing its response
+// (the metrics' "send" phase); -1 when the worker counts nothing.
+thread_local int64_t t_send_us = -1;
 
-// Adds the time of one write to t_send_us, when it is set.
+// Adds the time of one write to t_send_us, when it counts.
 class SendTimer {
  public:
-  SendTimer() : start_us_(t_send_us ? sys::monotonic_us() : 0) {}
+  SendTimer() : start_us_(t_send_us >= 0 ? sys::monotonic_us() : 0) {}
   ~SendTimer() {
-    if (t_send_us) *t_send_us += sys::monotonic_us() - start_us_;
+    if (t_send_us >= 0) t_send_us += sys::monotonic_us() - start_us_;
   }
 
  private:
@@ -59,26 +59,35 @@ void install_gil_wait_hooks() {
 class RequestMetrics {
  public:
   RequestMetrics(sys::WorkerMetrics* metrics, const worker::Exchange& ex, int64_t start_us)
-      : metrics_(metrics), ex_(ex), start_us_(start_us) {
+      : metrics_(metrics), start_us_(start_us) {
     if (!metrics_) return;
     metrics_->in_flight.fetch_add(1, std::memory_order_relaxed);
     metrics_->queue.observe(ex.ready_us > 0 ? start_us - ex.ready_us : 0);
-    t_send_us = &send_us_;
+    t_send_us = 0;
   }
-  ~RequestMetrics() {
+  // The worker sends the rest of the body after this thread returns: the
+  // time from here to end() counts as sending.
+  void hand_over() {
     if (!metrics_) return;
-    t_send_us = nullptr;
-    metrics_->count_response(ex_.response.headers_sent() ? ex_.response.status_code() : 500);
-    metrics_->app.observe(sys::monotonic_us() - start_us_ - send_us_);
+    send_us_ = std::exchange(t_send_us, -1);
+    handed_over_us_ = sys::monotonic_us();
+  }
+  void end(const worker::Exchange& ex) {
+    if (!metrics_) return;
+    const int64_t now = sys::monotonic_us();
+    if (handed_over_us_) send_us_ += now - handed_over_us_;
+    else send_us_ = std::exchange(t_send_us, -1);
+    metrics_->count_response(ex.response.headers_sent() ? ex.response.status_code() : 500);
+    metrics_->app.observe(now - start_us_ - send_us_);
     metrics_->send.observe(send_us_);
     metrics_->in_flight.fetch_sub(1, std::memory_order_relaxed);
   }
 
  private:
   sys::WorkerMetrics* metrics_;
-  const worker::Exchange& ex_;
   int64_t start_us_;
   int64_t send_us_ = 0;
+  int64_t handed_over_us_ = 0;
 };
 
 }  // namespace
@@ -171,48 +180,90 @@ void WsgiApp::thread_stopping() {
   PyGILState_Release(t_gil_state);
 }
 
+// One request from the application's call to its end. On the stack while
+// handle() runs; moved to the heap, as the exchange's end, when the worker
+// sends a file body after handle() returned.
+struct WsgiApp::Ending final : worker::ExchangeEnd {
+  Ending(WsgiApp* app, const worker::Exchange& ex, int64_t start_us)
+      : app(app), start_us(start_us), metrics(app->metrics_, ex, start_us) {}
+  bool run(worker::Exchange& ex) override {
+    RequestGil gil(/*keep=*/!app->multithread_);
+    Ending self = std::move(*this);  // its references go while the GIL is held
+    return app->end_exchange(ex, self);
+  }
+
+  WsgiApp* app;
+  int64_t start_us;  // 0 when nothing uses the duration
+  RequestMetrics metrics;
+  PyRef req;      // what the request hooks see; null when none wants it
+  PyRef environ;  // null when none was made
+  PyRef result;   // what the application returned
+  bool usable = true;
+};
+
 bool WsgiApp::handle(worker::Exchange& ex) {
   // The clock is read only for those that use the request's duration.
   const bool timed = metrics_ || python_logger_ || (access_log_ && access_log_->enabled()) || log_.statsd();
   const int64_t start_us = timed ? sys::monotonic_us() : 0;
-  RequestMetrics metrics(metrics_, ex, start_us);
   RequestGil gil(/*keep=*/!multithread_);
-  // `req` exists only when a request hook will see it.
-  PyRef req;
+  Ending e(this, ex, start_us);
+  auto fail_early = [&]() {
+    const bool usable = fail(ex, "Error handling request " + std::string(ex.request.uri));
+    e.metrics.end(ex);
+    return usable;
+  };
   if (hooks_.wants_request_objects()) {
-    req = new_hook_request(ex.request, ex.connection.peer());
-    if (!req) return fail(ex, "Error handling request " + std::string(ex.request.uri));
+    e.req = new_hook_request(ex.request, ex.connection.peer());
+    if (!e.req) return fail_early();
   }
-  if (!hooks_.pre_request(req.get(), ex.request)) {
+  if (!hooks_.pre_request(e.req.get(), ex.request)) {
     // As gunicorn: post_request still runs (with {} and None), then the
     // request fails with pre_request's exception.
     PyObject *type, *value, *tb;
     PyErr_Fetch(&type, &value, &tb);
-    hooks_.post_request(req.get(), nullptr, nullptr);
+    hooks_.post_request(e.req.get(), nullptr, nullptr);
     PyErr_Restore(type, value, tb);
-    return fail(ex, "Error handling request " + std::string(ex.request.uri));
+    return fail_early();
   }
   hooks_.count_request();
-  PyRef environ;
-  bool usable = call_app(ex, &environ);
-  const int64_t duration_us = timed ? sys::monotonic_us() - start_us : 0;
+  e.usable = call_app(ex, &e);
+  if (ex.response.file_pending()) {
+    // The worker sends the file, then runs the rest (end_exchange).
+    e.metrics.hand_over();
+    ex.end = std::make_unique<Ending>(std::move(e));
+    return true;
+  }
+  return end_exchange(ex, e);
+}
+
+bool WsgiApp::end_exchange(worker::Exchange& ex, Ending& e) {
+  // close() is always called, after an error or a disconnect too.
+  // (A list or tuple has no close(); the lookup is skipped for them.)
+  PyObject* result = e.result.get();
+  if (result && !PyList_CheckExact(result) && !PyTuple_CheckExact(result) &&
+      PyObject_HasAttr(result, close_name_.get())) {
+    PyRef r = PyRef::steal(PyObject_CallMethodNoArgs(result, close_name_.get()));
+    if (!r) log_.error("Error while closing the response iterable\n" + take_traceback());
+  }
+  const int64_t duration_us = e.start_us ? sys::monotonic_us() - e.start_us : 0;
   if (python_logger_) {
-    python_logger_->access(ex, environ.get(), duration_us, keeps_alive_);
+    python_logger_->access(ex, e.environ.get(), duration_us, keeps_alive_);
   } else if (access_log_ && access_log_->enabled()) {
-    log_access(*access_log_, ex, environ.get(), duration_us);
+    log_access(*access_log_, ex, e.environ.get(), duration_us);
   }
   if (log::Statsd* statsd = log_.statsd()) {
     statsd->request_done(ex.response.headers_sent() ? ex.response.status_code() : 500, duration_us);
   }
   if (hooks_.wants_response_object()) {
-    PyRef resp = environ ? new_hook_response(ex.response, ex.request, keeps_alive_) : PyRef();
-    if (environ && !resp) log_.error("cannot make post_request's resp: " + take_exception_line());
-    hooks_.post_request(req.get(), environ.get(), resp.get());
+    PyRef resp = e.environ ? new_hook_response(ex.response, ex.request, keeps_alive_) : PyRef();
+    if (e.environ && !resp) log_.error("cannot make post_request's resp: " + take_exception_line());
+    hooks_.post_request(e.req.get(), e.environ.get(), resp.get());
   }
-  return usable;
+  e.metrics.end(ex);
+  return e.usable;
 }
 
-bool WsgiApp::call_app(worker::Exchange& ex, PyRef* environ_out) {
+bool WsgiApp::call_app(worker::Exchange& ex, Ending* e) {
   PyRef input = new_input_stream(&ex.body);
   PyRef start_response = new_start_response(&ex.response);
   if (!input || !start_response) return fail(ex, "Error handling request " + std::string(ex.request.uri));
@@ -232,23 +283,17 @@ bool WsgiApp::call_app(worker::Exchange& ex, PyRef* environ_out) {
     detach_start_response(start_response.get());
     return usable;
   }
-  *environ_out = environ;
+  e->environ = environ;
 
-  PyRef result = PyRef::steal(
+  e->result = PyRef::steal(
       PyObject_CallFunctionObjArgs(app_.get(), environ.get(), start_response.get(), nullptr));
   bool broken = false;
-  if (!result) {
+  if (!e->result) {
     usable = fail(ex, "Error handling request " + std::string(ex.request.uri));
-  } else if (!write_result(result.get(), ex.response, &broken)) {
+  } else if (!write_result(e->result.get(), ex.response, &broken)) {
     usable = broken ? false : fail(ex, "Error handling request " + std::string(ex.request.uri));
   }
-  // close() is always called, after an error or a disconnect too.
-  // (A list or tuple has no close(); the lookup is skipped for them.)
-  if (result && !PyList_CheckExact(result.get()) && !PyTuple_CheckExact(result.get()) &&
-      PyObject_HasAttr(result.get(), close_name_.get())) {
-    PyRef r = PyRef::steal(PyObject_CallMethodNoArgs(result.get(), close_name_.get()));
-    if (!r) log_.error("Error while closing the response iterable\n" + take_traceback());
-  }
+  // The application is done with both (a file body may still be pending).
   detach_input_stream(input.get());
   detach_start_response(start_response.get());
   return usable && !broken;

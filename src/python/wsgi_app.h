@@ -46,9 +46,15 @@ class WsgiApp : public worker::App {
   void before_wait() override;
 
  private:
-  // Builds environ, calls the application and writes its response; what
-  // handle() returns. `*environ` is the environ, null when none was made.
-  bool call_app(worker::Exchange& exchange, PyRef* environ);
+  struct Ending;
+  // Builds environ, calls the application and writes its response (a file
+  // body may be left pending); whether the connection stays usable. Fills
+  // `ending`'s environ and result.
+  bool call_app(worker::Exchange& exchange, Ending* ending);
+  // The rest of a request once its body went out: close() on the result,
+  // the access log, StatsD, post_request, the metrics. Returns `ending`'s
+  // usable. With the GIL held.
+  bool end_exchange(worker::Exchange& exchange, Ending& ending);
   // Writes the iterable the app returned. False with a Python error set, or
   // with `*broken` set when the client went away.
   bool write_result(PyObject* result, worker::ResponseWriter& response, bool* broken);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 
 #include "http/request.h"
 #include "worker/body_reader.h"
@@ -12,11 +13,28 @@
 
 namespace qilin::worker {
 
+struct Exchange;
+
+// The application's end of an exchange whose file body the worker sends
+// after handle() returned (see App::handle): closing what the application
+// returned, the access log, the post_request hook.
+class ExchangeEnd {
+ public:
+  virtual ~ExchangeEnd() = default;
+  // On an application thread (or the loop, as handle()), once the body went
+  // out or its sending failed. Returns what handle() would have. Leaves
+  // nothing that needs the application's lock to destroy.
+  virtual bool run(Exchange& exchange) = 0;
+};
+
 struct Exchange {
   const http::Request& request;
   Connection& connection;
   BodyReader& body;
   ResponseWriter& response;
+  // Where handle() leaves its end when the response has a file body still
+  // pending (response.file_pending()); the worker runs it after the send.
+  std::unique_ptr<ExchangeEnd>& end;
   int64_t ready_us = 0;  // sys::monotonic_us() when the request was queued for a thread (0: not queued)
 };
 
@@ -27,6 +45,11 @@ class App {
   // the response is finished, or response.started() is false (nothing was
   // sent; the worker answers 500), or the connection is unusable. Must not
   // throw. Returns false when the connection must be closed at once.
+  //
+  // When the worker let the response defer a file body
+  // (ResponseWriter::set_defer_files) and handle() left one pending, it
+  // also left exchange.end: the worker sends the body, then calls
+  // exchange.end->run(), whose result stands for this one.
   virtual bool handle(Exchange& exchange) = 0;
 
   // A worker thread that will call handle() starts or ends (thread pools

@@ -228,6 +228,24 @@ Status Connection::send_file(int file_fd, off_t offset, size_t count) {
   return Status::ok();
 }
 
+ssize_t Connection::send_file_some(int file_fd, off_t* offset, size_t count) {
+  corked_ = false;
+  ssize_t n;
+  do {
+    n = ::sendfile(fd_.get(), file_fd, offset, count);
+  } while (n < 0 && errno == EINTR);
+  return n;
+}
+
+ssize_t Connection::send_some(std::string_view bytes) {
+  corked_ = false;
+  ssize_t n;
+  do {
+    n = ::send(fd_.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  } while (n < 0 && errno == EINTR);
+  return n;
+}
+
 }  // namespace qilin::worker
 
 namespace qilin::worker {

@@ -191,12 +191,14 @@ int LoopWorker::run() {
   }
   if (!pool_) app_.before_wait();
   for (auto& c : owned_) {
-    if (c->io.open() && c->state != Conn::State::kRunning) close_conn(c.get());
+    // What a file body still pending holds needs the GIL to let go; the
+    // process is about to exit, so it is left to the exit.
+    if (c->state == Conn::State::kSending) (void)c->end.release();
+    const bool app_owns = c->state == Conn::State::kRunning || c->state == Conn::State::kEnding;
+    if (c->io.open() && !app_owns) close_conn(c.get());
   }
-  if (running_ == 0) {
-    if (pool_) pool_->stop();
-    else app_.thread_stopping();
-  }
+  if (!pool_) app_.thread_stopping();  // no application call is under way
+  else if (running_ == 0) pool_->stop();
   return 0;
 }
 
@@ -212,7 +214,7 @@ int64_t LoopWorker::header_deadline() const {
 
 int LoopWorker::next_timeout_ms(int64_t now) const {
   int64_t wake = now + 1000;  // heartbeat and parent checks at least once a second
-  for (const DeadlineList* list : {&reading_, &idle_, &lingering_}) {
+  for (const DeadlineList* list : {&reading_, &idle_, &lingering_, &sending_}) {
     if (!list->empty()) wake = std::min(wake, list->front()->deadline_ms);
   }
   if (!alive_) wake = std::min(wake, shutdown_deadline_ms_);
@@ -278,7 +280,14 @@ void LoopWorker::on_readable(Conn* c) {
   }
   // A stale event from this epoll batch: the connection was handed to the
   // app or closed (and maybe reused) while an earlier event was handled.
-  if (c->state == Conn::State::kRunning || c->state == Conn::State::kClosed) return;
+  if (c->state == Conn::State::kRunning || c->state == Conn::State::kEnding ||
+      c->state == Conn::State::kClosed) {
+    return;
+  }
+  if (c->state == Conn::State::kSending) {
+    send_pending(c);
+    return;
+  }
   if (c->state == Conn::State::kHandshake) {
     shake_hands(c);
     return;
@@ -390,6 +399,13 @@ void LoopWorker::expire(int64_t now) {
     } else {
       close_conn(c);
     }
+  }
+  while (!sending_.empty() && sending_.front()->deadline_ms <= now) {
+    Conn* c = static_cast<Conn*>(sending_.front());
+    log_.debug("Ignoring write error: the client stopped reading (timeout)");
+    c->response.drop_pending();
+    c->usable = false;
+    end_after_send(c);
   }
   for (DeadlineList* list : {&idle_, &lingering_}) {
     while (!list->empty() && list->front()->deadline_ms <= now) {

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 
 #include "http/proxy_protocol.h"
 #include "http/request.h"
@@ -26,7 +27,12 @@ inline constexpr int64_t kNever = int64_t(1) << 62;  // a deadline that does not
 struct LoopWorker::Conn : DeadlineNode, Job {
   // kHandshake (TLS only) comes before the first kHead, under the same
   // deadline: the handshake and the first head together get header_timeout.
-  enum class State { kHandshake, kHead, kBody, kRunning, kDraining, kIdle, kLingering, kClosed };
+  // kSending follows kRunning when the application left a file body for
+  // the loop to send; kEnding is the application's end of that request
+  // (ExchangeEnd) after it, on an application thread.
+  enum class State {
+    kHandshake, kHead, kBody, kRunning, kSending, kEnding, kDraining, kIdle, kLingering, kClosed
+  };
 
   explicit Conn(LoopWorker* w) : worker(w), io(8 * 1024) {}
   void run() override { worker->run_request(this); }
@@ -45,6 +51,7 @@ struct LoopWorker::Conn : DeadlineNode, Job {
   bool usable = true;
   size_t lingered = 0;
   int64_t ready_us = 0;  // when the request was queued for a pool thread (0: no pool)
+  std::unique_ptr<ExchangeEnd> end;  // set while the loop sends a file body (kSending)
 };
 
 }  // namespace qilin::worker

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <mutex>
 #include <string>
+#include <utility>
 
 #include "http/parse_error.h"
 #include "worker/loop_worker_conn.h"
@@ -116,6 +117,9 @@ void LoopWorker::dispatch(Conn* c) {
   c->response.reset(&c->io, c->request.method == "HEAD", c->request.version_major,
                     c->request.version_minor, c->keep_alive);
   c->response.set_keep_alive_checks(&c->body, kDrainBytes, &alive_);
+  // gthread sends file bodies from the loop, interleaved with its other
+  // connections; sync serves one request at a time, to its end.
+  c->response.set_defer_files(!sync_);
   if (pool_) {
     c->io.uncork();  // the thread may take a while: the previous response goes now
     pool_->submit(c);
@@ -125,13 +129,23 @@ void LoopWorker::dispatch(Conn* c) {
   }
 }
 
+int64_t LoopWorker::send_timeout_ms() const {
+  return seconds_ms(options_.timeout_seconds > 0 ? options_.timeout_seconds : 30);
+}
+
 void LoopWorker::run_request(Conn* c) {
-  // Reads (wsgi.input past the prefetch) and writes wait at most `timeout`
-  // for the client; a client that stops reading is cut off, not held forever.
-  c->io.set_wait_timeout(int(seconds_ms(options_.timeout_seconds > 0 ? options_.timeout_seconds : 30)));
-  Exchange exchange{c->request, c->io, c->body, c->response, c->ready_us};
-  c->usable = app_.handle(exchange);
-  c->io.set_wait_timeout(0);
+  Exchange exchange{c->request, c->io, c->body, c->response, c->end, c->ready_us};
+  if (c->state == Conn::State::kEnding) {
+    // The loop sent the file body, or gave up on the client (usable false).
+    const bool usable = std::exchange(c->end, nullptr)->run(exchange);
+    c->usable = c->usable && usable;
+  } else {
+    // Reads (wsgi.input past the prefetch) and writes wait at most `timeout`
+    // for the client; a client that stops reading is cut off, not held forever.
+    c->io.set_wait_timeout(int(send_timeout_ms()));
+    c->usable = app_.handle(exchange);
+    c->io.set_wait_timeout(0);
+  }
   if (!pool_) return;
   {
     std::lock_guard<std::mutex> lock(completions_mutex_);
@@ -153,6 +167,10 @@ void LoopWorker::collect_completed() {
 }
 
 void LoopWorker::complete(Conn* c) {
+  if (c->end) {  // the application left a file body to send
+    start_sending(c);
+    return;
+  }
   --running_;
   ++served_;
   // Reuse needs a response that went out through the writer and said
@@ -184,6 +202,46 @@ void LoopWorker::complete(Conn* c) {
   watch(c, EPOLLIN);
   reading_.push_back(c, sys::monotonic_ms() + kDrainMs);
   drain(c);
+}
+
+void LoopWorker::start_sending(Conn* c) {
+  c->state = Conn::State::kSending;
+  sending_.push_back(c, sys::monotonic_ms() + send_timeout_ms());
+  send_pending(c);
+}
+
+void LoopWorker::send_pending(Conn* c) {
+  const uint64_t before = c->response.body_bytes_sent();
+  std::string why;
+  switch (c->response.send_pending(&why)) {
+    case ResponseWriter::Progress::kAgain:
+      // The bound is per wait, as for a write from the application: a
+      // client that reads on, however slowly, is not cut off.
+      if (c->response.body_bytes_sent() != before) {
+        sending_.push_back(c, sys::monotonic_ms() + send_timeout_ms());
+      }
+      watch(c, EPOLLOUT);
+      return;
+    case ResponseWriter::Progress::kFailed:
+      log_.debug("Ignoring write error: " + why);
+      c->usable = false;
+      break;
+    case ResponseWriter::Progress::kDone:
+      break;
+  }
+  end_after_send(c);
+}
+
+void LoopWorker::end_after_send(Conn* c) {
+  unlink(c);
+  c->state = Conn::State::kEnding;
+  if (pool_) {
+    watch(c, 0);
+    pool_->submit(c);
+  } else {
+    run_request(c);
+    complete(c);
+  }
 }
 
 void LoopWorker::drain(Conn* c) {

@@ -79,6 +79,10 @@ void ResponseWriter::reset(Connection* conn, bool head_request, int version_majo
   header_block_.clear();
   content_length_ = -1;
   body_sent_ = 0;
+  defer_files_ = false;
+  pending_ = PendingFile();
+  pending_tail_.clear();
+  tail_sent_ = 0;
 }
 
 void ResponseWriter::set_keep_alive_checks(const BodyReader* request_body, uint64_t drain_limit,
@@ -246,11 +250,18 @@ Status ResponseWriter::write_file(int file_fd, int64_t offset, uint64_t count, b
       prefix.append("\r\n");
     }
     if (!prefix.empty()) {
-      Status s = conn_->write_all(prefix);
+      // Queued (MSG_MORE) to leave in one segment with the file's first bytes.
+      iovec iov{prefix.data(), prefix.size()};
+      Status s = conn_->write_all(&iov, 1, /*more=*/count > 0);
       if (!s) return s;
     }
     headers_sent_ = true;
     if (count == 0) return Status::ok();
+    if (defer_files_ && !conn_->tls() && !file_pending()) {
+      pending_ = PendingFile{file_fd, off_t(offset), count};
+      if (chunked_) pending_tail_.assign("\r\n");
+      return Status::ok();
+    }
     Status s = conn_->send_file(file_fd, off_t(offset), count);
     if (s && chunked_) s = conn_->write_all("\r\n");
     if (s) body_sent_ += count;
@@ -274,13 +285,47 @@ Status ResponseWriter::finish() {
   if (!started_) return Status::error("the application did not call start_response()");
   // A body shorter than its Content-Length leaves the client's framing
   // broken: the connection cannot carry another response.
-  if (content_length_ >= 0 && body_allowed() && body_sent_ < uint64_t(content_length_)) {
+  if (content_length_ >= 0 && body_allowed() && body_sent_ + pending_.left < uint64_t(content_length_)) {
     must_close_ = true;
   }
   if (finished_) return Status::ok();
   finished_ = true;
+  if (file_pending()) {  // the terminator follows the file
+    if (chunked_) pending_tail_.append("0\r\n\r\n");
+    return Status::ok();
+  }
   if (!headers_sent_ || chunked_) return send({}, true);
   return Status::ok();
+}
+
+ResponseWriter::Progress ResponseWriter::send_pending(std::string* why) {
+  auto failed = [&](std::string reason) {
+    *why = std::move(reason);
+    pending_ = PendingFile();
+    return Progress::kFailed;
+  };
+  while (pending_.left > 0) {
+    // One call moves at most what the socket's buffer takes (a few MiB).
+    ssize_t n = conn_->send_file_some(pending_.fd, &pending_.offset,
+                                      size_t(std::min<uint64_t>(pending_.left, 1 << 30)));
+    if (n < 0) {
+      if (errno == EAGAIN) return Progress::kAgain;
+      return failed(std::strerror(errno));
+    }
+    if (n == 0) return failed("file shorter than the response length");
+    pending_.left -= uint64_t(n);
+    body_sent_ += uint64_t(n);
+  }
+  while (tail_sent_ < pending_tail_.size()) {
+    ssize_t n = conn_->send_some(std::string_view(pending_tail_).substr(tail_sent_));
+    if (n < 0) {
+      if (errno == EAGAIN) return Progress::kAgain;
+      return failed(std::strerror(errno));
+    }
+    tail_sent_ += size_t(n);
+  }
+  pending_ = PendingFile();
+  return Progress::kDone;
 }
 
 }  // namespace qilin::worker

@@ -53,6 +53,23 @@ class ResponseWriter {
   // Ends the body (head if nothing was written, chunked terminator).
   Status finish();
 
+  // For a worker whose loop sends while the socket is writable: with this
+  // on, write_file() of a sendfile body on plain TCP sends only the head
+  // (and chunk-size line), and leaves the file range, and what follows it
+  // (the chunk's CRLF, finish()'s terminator), pending for send_pending().
+  // The file descriptor must stay open until nothing is pending. Cleared by
+  // reset().
+  void set_defer_files(bool on) { defer_files_ = on; }
+  bool file_pending() const { return pending_.fd >= 0; }
+  enum class Progress { kDone, kAgain, kFailed };
+  // Sends what is pending without waiting: kDone once all of it went out,
+  // kAgain when the socket is full (call again once it is writable),
+  // kFailed with `*why` (the client went away, the file is shorter than
+  // promised). After kFailed nothing is pending.
+  Progress send_pending(std::string* why);
+  // Gives up what is pending (the client stopped reading).
+  void drop_pending() { pending_ = PendingFile(); }
+
   bool started() const { return started_; }
   bool headers_sent() const { return headers_sent_; }
   int status_code() const { return status_code_; }
@@ -90,6 +107,15 @@ class ResponseWriter {
   int64_t content_length_ = -1;
   uint64_t body_sent_ = 0;
   std::string head_;  // serialized head, reused across responses
+
+  bool defer_files_ = false;
+  struct PendingFile {
+    int fd = -1;  // -1: nothing pending
+    off_t offset = 0;
+    uint64_t left = 0;
+  } pending_;
+  std::string pending_tail_;  // bytes after the file (chunk end, terminator)
+  size_t tail_sent_ = 0;
 };
 
 }  // namespace qilin::worker

@@ -1,0 +1,147 @@
+#include "worker/response_writer.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+
+namespace qilin::worker {
+namespace {
+
+// A ResponseWriter on one end of a non-blocking socket pair, with the
+// other end read by the test, and a file of known bytes to send.
+class ResponseWriterFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    int fds[2];
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds), 0);
+    conn_.attach(fds[0], PeerAddress{"", -1, true}, nullptr);
+    peer_ = fds[1];
+    char path[] = "/tmp/qilin-response-file-XXXXXX";
+    file_ = ::mkstemp(path);
+    ASSERT_GE(file_, 0);
+    ::unlink(path);
+    for (size_t i = 0; i < kFileSize; ++i) content_.push_back(char('a' + i % 26));
+    ASSERT_EQ(::write(file_, content_.data(), content_.size()), ssize_t(content_.size()));
+  }
+  void TearDown() override {
+    ::close(peer_);
+    ::close(file_);
+  }
+
+  // What the peer can read now.
+  std::string drain_peer() {
+    std::string got;
+    char buf[65536];
+    ssize_t n;
+    while ((n = ::recv(peer_, buf, sizeof(buf), MSG_DONTWAIT)) > 0) got.append(buf, size_t(n));
+    return got;
+  }
+  // send_pending() until it is no longer kAgain, reading the peer between
+  // calls as a client would; everything the peer got.
+  std::string send_all_pending(ResponseWriter::Progress* last, std::string* why) {
+    std::string got = drain_peer();
+    for (int rounds = 0; rounds < 10000; ++rounds) {
+      *last = writer_.send_pending(why);
+      got += drain_peer();
+      if (*last != ResponseWriter::Progress::kAgain) break;
+    }
+    return got;
+  }
+  void start(bool with_length) {
+    writer_.reset(&conn_, /*head_request=*/false, 1, 1, /*keep_alive=*/true);
+    writer_.set_defer_files(true);
+    ASSERT_TRUE(writer_.begin("200 OK"));
+    if (with_length) {
+      ASSERT_TRUE(writer_.add_header("Content-Length", std::to_string(kFileSize)));
+    }
+  }
+
+  static constexpr size_t kFileSize = 1 << 20;  // more than the socket buffers hold
+  Connection conn_{4096};
+  ResponseWriter writer_;
+  int peer_ = -1;
+  int file_ = -1;
+  std::string content_;
+};
+
+std::string body_after_head(const std::string& response) {
+  size_t end = response.find("\r\n\r\n");
+  return end == std::string::npos ? std::string() : response.substr(end + 4);
+}
+
+TEST_F(ResponseWriterFileTest, DeferredFileLeavesOnlyTheHeadUntilSendPending) {
+  start(/*with_length=*/true);
+  ASSERT_TRUE(writer_.write_file(file_, 0, kFileSize, /*use_sendfile=*/true));
+  EXPECT_TRUE(writer_.file_pending());
+  ASSERT_TRUE(writer_.finish());
+  EXPECT_TRUE(writer_.file_pending());
+  EXPECT_FALSE(writer_.must_close());  // the pending bytes count toward the length
+  const std::string head = drain_peer();
+  EXPECT_EQ(head.rfind("HTTP/1.1 200 OK\r\n", 0), 0u);
+  EXPECT_EQ(body_after_head(head), "");  // no file byte before send_pending()
+  EXPECT_EQ(writer_.body_bytes_sent(), 0u);
+
+  ResponseWriter::Progress last;
+  std::string why;
+  const std::string body = send_all_pending(&last, &why);
+  EXPECT_EQ(last, ResponseWriter::Progress::kDone) << why;
+  EXPECT_FALSE(writer_.file_pending());
+  EXPECT_EQ(writer_.body_bytes_sent(), kFileSize);
+  EXPECT_TRUE(body == content_) << "got " << body.size() << " bytes";
+}
+
+TEST_F(ResponseWriterFileTest, DeferredChunkedFileEndsWithItsTerminator) {
+  start(/*with_length=*/false);
+  ASSERT_TRUE(writer_.write_file(file_, 100, kFileSize - 100, /*use_sendfile=*/true));
+  ASSERT_TRUE(writer_.finish());
+  ResponseWriter::Progress last;
+  std::string why;
+  const std::string response = drain_peer() + send_all_pending(&last, &why);
+  EXPECT_EQ(last, ResponseWriter::Progress::kDone) << why;
+  EXPECT_NE(response.find("Transfer-Encoding: chunked\r\n"), std::string::npos);
+  char size_line[32];
+  std::snprintf(size_line, sizeof(size_line), "%zX\r\n", kFileSize - 100);
+  const std::string want = size_line + content_.substr(100) + "\r\n0\r\n\r\n";
+  EXPECT_TRUE(body_after_head(response) == want);
+}
+
+TEST_F(ResponseWriterFileTest, AFileShorterThanPromisedFails) {
+  start(/*with_length=*/false);
+  ASSERT_TRUE(writer_.write_file(file_, int64_t(kFileSize) - 10, 1000, /*use_sendfile=*/true));
+  ASSERT_TRUE(writer_.finish());
+  ResponseWriter::Progress last;
+  std::string why;
+  (void)send_all_pending(&last, &why);
+  EXPECT_EQ(last, ResponseWriter::Progress::kFailed);
+  EXPECT_EQ(why, "file shorter than the response length");
+  EXPECT_FALSE(writer_.file_pending());
+}
+
+TEST_F(ResponseWriterFileTest, AClientThatLeftFailsTheSend) {
+  ::signal(SIGPIPE, SIG_IGN);  // as in a worker: sendfile(2) to a gone peer is EPIPE
+  start(/*with_length=*/true);
+  ASSERT_TRUE(writer_.write_file(file_, 0, kFileSize, /*use_sendfile=*/true));
+  ::close(peer_);
+  peer_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);  // for TearDown and drain_peer
+  std::string why;
+  EXPECT_EQ(writer_.send_pending(&why), ResponseWriter::Progress::kFailed);
+  EXPECT_FALSE(why.empty());
+}
+
+TEST_F(ResponseWriterFileTest, WithoutDeferralTheFileGoesOutAtOnce) {
+  writer_.reset(&conn_, false, 1, 1, true);  // reset() turns deferral off
+  ASSERT_TRUE(writer_.begin("200 OK"));
+  ASSERT_TRUE(writer_.add_header("Content-Length", "1000"));
+  ASSERT_TRUE(writer_.write_file(file_, 0, 1000, /*use_sendfile=*/true));
+  EXPECT_FALSE(writer_.file_pending());
+  ASSERT_TRUE(writer_.finish());
+  EXPECT_EQ(body_after_head(drain_peer()), content_.substr(0, 1000));
+}
+
+}  // namespace
+}  // namespace qilin::worker
