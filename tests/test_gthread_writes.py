@@ -240,6 +240,44 @@ def test_stalled_file_downloads_hold_no_thread(shared_server, tmp_path, threads)
     assert srv.workers() == [worker]
 
 
+@pytest.mark.parametrize("threads", ["1", "2"])
+@pytest.mark.parametrize("path", ["/big", "/big_iter"])
+def test_stalled_readers_of_large_bodies_hold_no_thread(shared_server, threads, path):
+    # What the socket does not take of a body the application returned
+    # whole (a list, or an iterator's last item) is sent by the loop: clients
+    # that stop reading hold no application thread, and are cut off by -t.
+    total = 32 << 20
+    srv = shared_server(APP, ["-k", "gthread", "--threads", threads, "-t", "5"])
+    [worker] = srv.workers()
+    stalled = []
+    try:
+        start = time.monotonic()
+        for _ in range(3):  # more than there are threads
+            s = srv.connect(timeout=10)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+            s.sendall(req("GET", f"{path}/{total}"))
+            stalled.append(s)
+        time.sleep(0.5)  # their requests come first
+        with Client(srv, timeout=2) as c:  # well within the bound
+            for i in range(3):
+                assert c.request("GET", f"/meanwhile{i}").status == 200
+        for s in stalled:
+            assert recv_some(s, 4096, time.monotonic() + 2)
+        time.sleep(6)  # reads nothing for longer than the bound
+        for s in stalled:
+            assert bytes_until_closed(s) < total
+        assert time.monotonic() - start < 20
+    finally:
+        for s in stalled:
+            s.close()
+    assert srv.workers() == [worker]
+    with Client(srv) as c:  # and a reader that keeps up gets all of it
+        c.send(req("GET", f"{path}/{total}"))
+        r, _ = slow_read_response(c.sock, time.monotonic() + 30, pause_every=8 << 20, pause=0.2)
+        assert r.status == 200 and r.complete and len(r.body) == total
+        assert c.request("GET", "/after").status == 200
+
+
 def test_a_file_response_is_logged_once_sent(shared_server, tmp_path):
     # The access log line of a file sent by the loop comes after its last
     # byte: it counts the bytes sent and the time the client took to read.

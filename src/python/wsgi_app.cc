@@ -182,7 +182,7 @@ void WsgiApp::thread_stopping() {
 
 // One request from the application's call to its end. On the stack while
 // handle() runs; moved to the heap, as the exchange's end, when the worker
-// sends a file body after handle() returned.
+// sends the rest of its response after handle() returned.
 struct WsgiApp::Ending final : worker::ExchangeEnd {
   Ending(WsgiApp* app, const worker::Exchange& ex, int64_t start_us)
       : app(app), start_us(start_us), metrics(app->metrics_, ex, start_us) {}
@@ -198,6 +198,7 @@ struct WsgiApp::Ending final : worker::ExchangeEnd {
   PyRef req;      // what the request hooks see; null when none wants it
   PyRef environ;  // null when none was made
   PyRef result;   // what the application returned
+  PyRef held;     // the item whose bytes the response still sends, if any
   bool usable = true;
 };
 
@@ -227,8 +228,9 @@ bool WsgiApp::handle(worker::Exchange& ex) {
   }
   hooks_.count_request();
   e.usable = call_app(ex, &e);
-  if (ex.response.file_pending()) {
-    // The worker sends the file, then runs the rest (end_exchange).
+  if (ex.response.has_pending() && !e.usable) ex.response.drop_pending();  // closing anyway
+  if (ex.response.has_pending()) {
+    // The worker sends the rest, then runs end_exchange.
     e.metrics.hand_over();
     ex.end = std::make_unique<Ending>(std::move(e));
     return true;
@@ -290,16 +292,17 @@ bool WsgiApp::call_app(worker::Exchange& ex, Ending* e) {
   bool broken = false;
   if (!e->result) {
     usable = fail(ex, "Error handling request " + std::string(ex.request.uri));
-  } else if (!write_result(e->result.get(), ex.response, &broken)) {
+  } else if (!write_result(e->result.get(), ex.response, &broken, &e->held)) {
     usable = broken ? false : fail(ex, "Error handling request " + std::string(ex.request.uri));
   }
-  // The application is done with both (a file body may still be pending).
+  // The application is done with both (part of the response may still be pending).
   detach_input_stream(input.get());
   detach_start_response(start_response.get());
   return usable && !broken;
 }
 
-bool WsgiApp::write_result(PyObject* result, worker::ResponseWriter& response, bool* broken) {
+bool WsgiApp::write_result(PyObject* result, worker::ResponseWriter& response, bool* broken,
+                           PyRef* held) {
   auto check_started = [&]() {
     if (response.started()) return true;
     PyErr_SetString(PyExc_AssertionError, "The application did not call start_response()");
@@ -312,6 +315,8 @@ bool WsgiApp::write_result(PyObject* result, worker::ResponseWriter& response, b
     }
     if (!check_started()) return false;
     Status s = send_body(response, std::string_view(PyBytes_AS_STRING(item), size_t(PyBytes_GET_SIZE(item))), last);
+    // What the socket did not take stays pending as a view of `item`.
+    *held = response.holds_caller_bytes() ? PyRef::borrow(item) : PyRef();
     if (!s) {
       log_.debug("Ignoring write error: " + s.message());
       *broken = true;

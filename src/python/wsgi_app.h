@@ -56,8 +56,9 @@ class WsgiApp : public worker::App {
   // usable. With the GIL held.
   bool end_exchange(worker::Exchange& exchange, Ending& ending);
   // Writes the iterable the app returned. False with a Python error set, or
-  // with `*broken` set when the client went away.
-  bool write_result(PyObject* result, worker::ResponseWriter& response, bool* broken);
+  // with `*broken` set when the client went away. `*held` keeps the item
+  // whose bytes are still pending in `response`.
+  bool write_result(PyObject* result, worker::ResponseWriter& response, bool* broken, PyRef* held);
   bool write_file_wrapper(PyObject* filelike, worker::ResponseWriter& response, bool* handled,
                           bool* broken);
   // Logs the pending exception; sends a 500 if nothing was sent. Returns

@@ -15,9 +15,9 @@ namespace qilin::worker {
 
 struct Exchange;
 
-// The application's end of an exchange whose file body the worker sends
-// after handle() returned (see App::handle): closing what the application
-// returned, the access log, the post_request hook.
+// The application's end of an exchange whose response the worker finishes
+// sending after handle() returned (see App::handle): closing what the
+// application returned, the access log, the post_request hook.
 class ExchangeEnd {
  public:
   virtual ~ExchangeEnd() = default;
@@ -32,8 +32,8 @@ struct Exchange {
   Connection& connection;
   BodyReader& body;
   ResponseWriter& response;
-  // Where handle() leaves its end when the response has a file body still
-  // pending (response.file_pending()); the worker runs it after the send.
+  // Where handle() leaves its end when part of the response is still
+  // pending (response.has_pending()); the worker runs it after the send.
   std::unique_ptr<ExchangeEnd>& end;
   int64_t ready_us = 0;  // sys::monotonic_us() when the request was queued for a thread (0: not queued)
 };
@@ -46,9 +46,9 @@ class App {
   // sent; the worker answers 500), or the connection is unusable. Must not
   // throw. Returns false when the connection must be closed at once.
   //
-  // When the worker let the response defer a file body
-  // (ResponseWriter::set_defer_files) and handle() left one pending, it
-  // also left exchange.end: the worker sends the body, then calls
+  // When the worker lets the response defer what the socket does not take
+  // at once (ResponseWriter::set_defer) and handle() left some pending, it
+  // also left exchange.end: the worker sends the rest, then calls
   // exchange.end->run(), whose result stands for this one.
   virtual bool handle(Exchange& exchange) = 0;
 

@@ -237,11 +237,16 @@ ssize_t Connection::send_file_some(int file_fd, off_t* offset, size_t count) {
   return n;
 }
 
-ssize_t Connection::send_some(std::string_view bytes) {
-  corked_ = false;
+ssize_t Connection::send_some(const iovec* iov, int count, bool more) {
+  more = more && listener_ && !listener_->is_unix();
+  corked_ = more;
+  msghdr msg{};
+  msg.msg_iov = const_cast<iovec*>(iov);
+  msg.msg_iovlen = size_t(count);
+  const int flags = MSG_NOSIGNAL | MSG_DONTWAIT | (more ? MSG_MORE : 0);
   ssize_t n;
   do {
-    n = ::send(fd_.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    n = ::sendmsg(fd_.get(), &msg, flags);
   } while (n < 0 && errno == EINTR);
   return n;
 }

@@ -119,11 +119,11 @@ class Connection {
   Status send_file(int file_fd, off_t offset, size_t count);
   // Plain TCP, never waiting (for a loop that sends while the socket is
   // writable): one sendfile(2) of at most `count` bytes from `*offset`,
-  // which it advances, and one send(2) of `bytes`. Each returns the bytes
+  // which it advances, and one sendmsg(2) of `iov` (`more`: as write_all's). Each returns the bytes
   // sent, or -1 with errno (EAGAIN: the socket is full). sendfile(2) has no
   // MSG_NOSIGNAL: the process must ignore SIGPIPE, as workers do.
   ssize_t send_file_some(int file_fd, off_t* offset, size_t count);
-  ssize_t send_some(std::string_view bytes);
+  ssize_t send_some(const iovec* iov, int count, bool more);
 
   // Wait mode, for a non-blocking socket handed to a thread that wants
   // blocking semantics: reads and writes that would block wait in poll(2)

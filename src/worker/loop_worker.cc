@@ -191,7 +191,7 @@ int LoopWorker::run() {
   }
   if (!pool_) app_.before_wait();
   for (auto& c : owned_) {
-    // What a file body still pending holds needs the GIL to let go; the
+    // What a response still pending holds needs the GIL to let go; the
     // process is about to exit, so it is left to the exit.
     if (c->state == Conn::State::kSending) (void)c->end.release();
     const bool app_owns = c->state == Conn::State::kRunning || c->state == Conn::State::kEnding;

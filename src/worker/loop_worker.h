@@ -8,11 +8,13 @@
 //            to a pool of `threads` application threads (with threads == 1
 //            the application runs on the loop thread, no hand-off). A thread
 //            runs the app and writes the response with bounded waits, then
-//            gives the connection back to the loop. A wsgi.file_wrapper
-//            body over plain TCP is the exception: the loop sends it with
-//            sendfile(2) as the client reads, between its other
+//            gives the connection back to the loop. Over plain TCP the
+//            writes never wait: what the socket does not take at once (the
+//            tail of a body, a wsgi.file_wrapper file for sendfile(2)) the
+//            loop sends as the client reads, between its other
 //            connections, then an application thread finishes the request
-//            (close(), access log, post_request).
+//            (close(), access log, post_request). Only a streamed body
+//            (a generator's items before its last) waits on the thread.
 //   sync     gunicorn's sync semantics: the application runs on the loop
 //            thread, one request at a time, and every response says
 //            "Connection: close". Connections are taken from the backlog one
@@ -92,9 +94,10 @@ class LoopWorker {
   void dispatch(Conn* c);
   void run_request(Conn* c);  // on an application thread, or the loop with threads == 1
   void complete(Conn* c);     // back on the loop after the application
-  // A file body the application left (ResponseWriter::file_pending): the
-  // loop sends it while the socket is writable, within the send bound per
-  // wait, then hands the connection back for the application's end.
+  // The rest of a response the application left (ResponseWriter::
+  // has_pending: the tail of its body, or a file): the loop sends it while
+  // the socket is writable, within the send bound per wait, then hands the
+  // connection back for the application's end.
   void start_sending(Conn* c);
   void send_pending(Conn* c);
   void end_after_send(Conn* c);
@@ -142,7 +145,7 @@ class LoopWorker {
   DeadlineList reading_;    // waiting for a request head, body bytes, or a drain
   DeadlineList idle_;       // kept alive between requests
   DeadlineList lingering_;  // half-closed, draining before close
-  DeadlineList sending_;    // a file body waiting for the client to read
+  DeadlineList sending_;    // the rest of a response waiting for the client to read
   CodeReloader* reloader_ = nullptr;  // --reload; not owned
   std::function<void()> on_code_change_;
   int64_t next_reload_tick_ms_ = 0;

@@ -27,9 +27,9 @@ inline constexpr int64_t kNever = int64_t(1) << 62;  // a deadline that does not
 struct LoopWorker::Conn : DeadlineNode, Job {
   // kHandshake (TLS only) comes before the first kHead, under the same
   // deadline: the handshake and the first head together get header_timeout.
-  // kSending follows kRunning when the application left a file body for
-  // the loop to send; kEnding is the application's end of that request
-  // (ExchangeEnd) after it, on an application thread.
+  // kSending follows kRunning when the application left part of its
+  // response for the loop to send; kEnding is the application's end of
+  // that request (ExchangeEnd) after it, on an application thread.
   enum class State {
     kHandshake, kHead, kBody, kRunning, kSending, kEnding, kDraining, kIdle, kLingering, kClosed
   };
@@ -51,7 +51,7 @@ struct LoopWorker::Conn : DeadlineNode, Job {
   bool usable = true;
   size_t lingered = 0;
   int64_t ready_us = 0;  // when the request was queued for a pool thread (0: no pool)
-  std::unique_ptr<ExchangeEnd> end;  // set while the loop sends a file body (kSending)
+  std::unique_ptr<ExchangeEnd> end;  // set while the loop sends the rest of a response (kSending)
 };
 
 }  // namespace qilin::worker

@@ -117,9 +117,11 @@ void LoopWorker::dispatch(Conn* c) {
   c->response.reset(&c->io, c->request.method == "HEAD", c->request.version_major,
                     c->request.version_minor, c->keep_alive);
   c->response.set_keep_alive_checks(&c->body, kDrainBytes, &alive_);
-  // gthread sends file bodies from the loop, interleaved with its other
-  // connections; sync serves one request at a time, to its end.
-  c->response.set_defer_files(!sync_);
+  // gthread finishes what the socket does not take at once (a large body's
+  // tail, a file) from the loop, between its other connections, so no
+  // application thread waits for a slow reader; sync serves one request at
+  // a time, to its end.
+  c->response.set_defer(!sync_);
   if (pool_) {
     c->io.uncork();  // the thread may take a while: the previous response goes now
     pool_->submit(c);
@@ -136,7 +138,7 @@ int64_t LoopWorker::send_timeout_ms() const {
 void LoopWorker::run_request(Conn* c) {
   Exchange exchange{c->request, c->io, c->body, c->response, c->end, c->ready_us};
   if (c->state == Conn::State::kEnding) {
-    // The loop sent the file body, or gave up on the client (usable false).
+    // The loop sent the rest of the response, or gave up on the client (usable false).
     const bool usable = std::exchange(c->end, nullptr)->run(exchange);
     c->usable = c->usable && usable;
   } else {
@@ -167,7 +169,7 @@ void LoopWorker::collect_completed() {
 }
 
 void LoopWorker::complete(Conn* c) {
-  if (c->end) {  // the application left a file body to send
+  if (c->end) {  // the application left part of its response to send
     start_sending(c);
     return;
   }

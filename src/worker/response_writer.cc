@@ -79,10 +79,8 @@ void ResponseWriter::reset(Connection* conn, bool head_request, int version_majo
   header_block_.clear();
   content_length_ = -1;
   body_sent_ = 0;
-  defer_files_ = false;
-  pending_ = PendingFile();
-  pending_tail_.clear();
-  tail_sent_ = 0;
+  defer_ = false;
+  pending_.clear();
 }
 
 void ResponseWriter::set_keep_alive_checks(const BodyReader* request_body, uint64_t drain_limit,
@@ -179,16 +177,20 @@ void ResponseWriter::build_head() {
   head_.append("\r\n");
 }
 
-Status ResponseWriter::send(std::string_view body, bool last) {
+Status ResponseWriter::send(std::string_view body, bool last, bool may_defer) {
+  if (!pending_.empty()) {
+    if (Status s = flush_pending(); !s) return s;
+  }
   iovec iov[5];
   int n = 0;
+  int body_at = -1;  // iov's index of `body`
   if (!headers_sent_) {
     build_head();
     iov[n++] = {head_.data(), head_.size()};
   }
   if (!body_allowed()) body = {};
   if (content_length_ >= 0) {
-    uint64_t room = uint64_t(content_length_) - std::min<uint64_t>(body_sent_, content_length_);
+    uint64_t room = uint64_t(content_length_) - std::min<uint64_t>(committed_body(), content_length_);
     if (body.size() > room) body = body.substr(0, room);
   }
   char size_line[24];
@@ -201,9 +203,11 @@ Status ResponseWriter::send(std::string_view body, bool last) {
     size_line[hex.size()] = '\r';
     size_line[hex.size() + 1] = '\n';
     iov[n++] = {size_line, hex.size() + 2};
+    body_at = n;
     iov[n++] = {const_cast<char*>(body.data()), body.size()};
     iov[n++] = {const_cast<char*>(kCrlf), 2};
   } else if (!body.empty()) {
+    body_at = n;
     iov[n++] = {const_cast<char*>(body.data()), body.size()};
   }
   if (last && chunked_) {
@@ -215,6 +219,27 @@ Status ResponseWriter::send(std::string_view body, bool last) {
   // it go out with the next response (Connection::write_all's `more`).
   const bool more = last && keep_alive_ && !must_close_ && request_body_ &&
                     request_body_->wire_complete() && conn_->pos() < conn_->end();
+  if (defer_ && may_defer && !conn_->tls()) {
+    // One try; what the socket does not take stays pending: `body` as a
+    // view (the caller keeps it alive), the framing copied.
+    headers_sent_ = true;
+    ssize_t sent = conn_->send_some(iov, n, more);
+    if (sent < 0 && errno != EAGAIN) return Status::error(std::strerror(errno));
+    size_t left_over = sent < 0 ? 0 : size_t(sent);
+    for (int i = 0; i < n; ++i) {
+      const size_t len = iov[i].iov_len;
+      const size_t took = std::min(left_over, len);
+      left_over -= took;
+      if (i == body_at) {
+        body_sent_ += took;
+        pending_.body = body.substr(took);
+      } else if (took < len) {
+        std::string& into = body_at >= 0 && i > body_at ? pending_.after : pending_.before;
+        into.append(static_cast<const char*>(iov[i].iov_base) + took, len - took);
+      }
+    }
+    return Status::ok();
+  }
   Status s = conn_->write_all(iov, n, more);
   headers_sent_ = true;
   if (s) body_sent_ += body.size();
@@ -226,13 +251,16 @@ Status ResponseWriter::write(std::string_view body, bool last) {
   if (finished_) return Status::ok();
   if (body.empty() && !last && headers_sent_) return Status::ok();
   if (body.empty() && !last) return Status::ok();  // the head goes out with real bytes or at finish
-  Status s = send(body, last);
+  Status s = send(body, last, /*may_defer=*/true);
   if (last) finished_ = true;
   return s;
 }
 
 Status ResponseWriter::write_file(int file_fd, int64_t offset, uint64_t count, bool use_sendfile) {
   if (!started_) return Status::error("write() before start_response()");
+  if (!pending_.empty()) {
+    if (Status s = flush_pending(); !s) return s;
+  }
   if (content_length_ >= 0) {
     uint64_t room = uint64_t(content_length_) - std::min<uint64_t>(body_sent_, content_length_);
     count = std::min(count, room);
@@ -249,19 +277,22 @@ Status ResponseWriter::write_file(int file_fd, int64_t offset, uint64_t count, b
       append_hex(prefix, count);
       prefix.append("\r\n");
     }
+    headers_sent_ = true;
+    if (defer_ && !conn_->tls() && count > 0) {  // all of it for the loop
+      pending_.before = std::move(prefix);
+      pending_.file_fd = file_fd;
+      pending_.file_offset = off_t(offset);
+      pending_.file_left = count;
+      if (chunked_) pending_.after.assign("\r\n");
+      return Status::ok();
+    }
     if (!prefix.empty()) {
       // Queued (MSG_MORE) to leave in one segment with the file's first bytes.
       iovec iov{prefix.data(), prefix.size()};
       Status s = conn_->write_all(&iov, 1, /*more=*/count > 0);
       if (!s) return s;
     }
-    headers_sent_ = true;
     if (count == 0) return Status::ok();
-    if (defer_files_ && !conn_->tls() && !file_pending()) {
-      pending_ = PendingFile{file_fd, off_t(offset), count};
-      if (chunked_) pending_tail_.assign("\r\n");
-      return Status::ok();
-    }
     Status s = conn_->send_file(file_fd, off_t(offset), count);
     if (s && chunked_) s = conn_->write_all("\r\n");
     if (s) body_sent_ += count;
@@ -273,7 +304,7 @@ Status ResponseWriter::write_file(int file_fd, int64_t offset, uint64_t count, b
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return Status::error(std::string("read error: ") + std::strerror(errno));
     if (n == 0) break;
-    Status s = send(std::string_view(block, size_t(n)), false);
+    Status s = send(std::string_view(block, size_t(n)), false, /*may_defer=*/false);
     if (!s) return s;
     offset += n;
     count -= uint64_t(n);
@@ -285,46 +316,92 @@ Status ResponseWriter::finish() {
   if (!started_) return Status::error("the application did not call start_response()");
   // A body shorter than its Content-Length leaves the client's framing
   // broken: the connection cannot carry another response.
-  if (content_length_ >= 0 && body_allowed() && body_sent_ + pending_.left < uint64_t(content_length_)) {
+  if (content_length_ >= 0 && body_allowed() && committed_body() < uint64_t(content_length_)) {
     must_close_ = true;
   }
   if (finished_) return Status::ok();
   finished_ = true;
-  if (file_pending()) {  // the terminator follows the file
-    if (chunked_) pending_tail_.append("0\r\n\r\n");
+  if (!pending_.empty()) {  // the terminator follows what is pending
+    if (chunked_) pending_.after.append("0\r\n\r\n");
     return Status::ok();
   }
-  if (!headers_sent_ || chunked_) return send({}, true);
+  if (!headers_sent_ || chunked_) return send({}, true, /*may_defer=*/true);
   return Status::ok();
 }
 
+Status ResponseWriter::flush_pending() {
+  Pending& p = pending_;
+  iovec iov[2];
+  int n = 0;
+  if (p.before_sent < p.before.size()) {
+    iov[n++] = {p.before.data() + p.before_sent, p.before.size() - p.before_sent};
+  }
+  if (!p.body.empty()) iov[n++] = {const_cast<char*>(p.body.data()), p.body.size()};
+  Status s = n > 0 ? conn_->write_all(iov, n) : Status::ok();
+  if (s) body_sent_ += p.body.size();
+  if (s && p.file_left > 0) {
+    s = conn_->send_file(p.file_fd, p.file_offset, size_t(p.file_left));
+    if (s) body_sent_ += p.file_left;
+  }
+  if (s && p.after_sent < p.after.size()) {
+    s = conn_->write_all(std::string_view(p.after).substr(p.after_sent));
+  }
+  p.clear();
+  return s;
+}
+
 ResponseWriter::Progress ResponseWriter::send_pending(std::string* why) {
+  Pending& p = pending_;
   auto failed = [&](std::string reason) {
     *why = std::move(reason);
-    pending_ = PendingFile();
+    p.clear();
     return Progress::kFailed;
   };
-  while (pending_.left > 0) {
-    // One call moves at most what the socket's buffer takes (a few MiB).
-    ssize_t n = conn_->send_file_some(pending_.fd, &pending_.offset,
-                                      size_t(std::min<uint64_t>(pending_.left, 1 << 30)));
-    if (n < 0) {
-      if (errno == EAGAIN) return Progress::kAgain;
-      return failed(std::strerror(errno));
+  while (!p.empty()) {
+    if (p.before_sent < p.before.size() || !p.body.empty()) {
+      // The head and the caller's bytes, and what follows them unless a file does.
+      iovec iov[3];
+      int n = 0;
+      const size_t before_left = p.before.size() - p.before_sent;
+      if (before_left > 0) iov[n++] = {p.before.data() + p.before_sent, before_left};
+      if (!p.body.empty()) iov[n++] = {const_cast<char*>(p.body.data()), p.body.size()};
+      if (p.file_left == 0 && p.after_sent < p.after.size()) {
+        iov[n++] = {p.after.data() + p.after_sent, p.after.size() - p.after_sent};
+      }
+      ssize_t sent = conn_->send_some(iov, n, /*more=*/false);
+      if (sent < 0) {
+        if (errno == EAGAIN) return Progress::kAgain;
+        return failed(std::strerror(errno));
+      }
+      size_t k = std::min(size_t(sent), before_left);
+      p.before_sent += k;
+      size_t rest = size_t(sent) - k;
+      k = std::min(rest, p.body.size());
+      p.body.remove_prefix(k);
+      body_sent_ += k;
+      p.after_sent += rest - k;
+    } else if (p.file_left > 0) {
+      // One call moves at most what the socket's buffer takes (a few MiB).
+      ssize_t sent = conn_->send_file_some(p.file_fd, &p.file_offset,
+                                           size_t(std::min<uint64_t>(p.file_left, 1 << 30)));
+      if (sent < 0) {
+        if (errno == EAGAIN) return Progress::kAgain;
+        return failed(std::strerror(errno));
+      }
+      if (sent == 0) return failed("file shorter than the response length");
+      p.file_left -= uint64_t(sent);
+      body_sent_ += uint64_t(sent);
+    } else {
+      iovec iov{p.after.data() + p.after_sent, p.after.size() - p.after_sent};
+      ssize_t sent = conn_->send_some(&iov, 1, /*more=*/false);
+      if (sent < 0) {
+        if (errno == EAGAIN) return Progress::kAgain;
+        return failed(std::strerror(errno));
+      }
+      p.after_sent += size_t(sent);
     }
-    if (n == 0) return failed("file shorter than the response length");
-    pending_.left -= uint64_t(n);
-    body_sent_ += uint64_t(n);
   }
-  while (tail_sent_ < pending_tail_.size()) {
-    ssize_t n = conn_->send_some(std::string_view(pending_tail_).substr(tail_sent_));
-    if (n < 0) {
-      if (errno == EAGAIN) return Progress::kAgain;
-      return failed(std::strerror(errno));
-    }
-    tail_sent_ += size_t(n);
-  }
-  pending_ = PendingFile();
+  p.clear();
   return Progress::kDone;
 }
 

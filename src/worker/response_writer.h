@@ -5,7 +5,9 @@
 // Content-Length (never for HEAD, 1xx, 204 or 304); HEAD, 1xx, 204 and 304
 // carry no body; writes never exceed a declared Content-Length. A header
 // name or value that could split the response (CR, LF, NUL, a non-token
-// name) is refused. One per connection; not thread-safe.
+// name) is refused. With set_defer(), what the socket does not take at once
+// is left pending for the worker's loop instead of waited for. One per
+// connection; not thread-safe.
 #pragma once
 
 #include <atomic>
@@ -53,14 +55,18 @@ class ResponseWriter {
   // Ends the body (head if nothing was written, chunked terminator).
   Status finish();
 
-  // For a worker whose loop sends while the socket is writable: with this
-  // on, write_file() of a sendfile body on plain TCP sends only the head
-  // (and chunk-size line), and leaves the file range, and what follows it
-  // (the chunk's CRLF, finish()'s terminator), pending for send_pending().
-  // The file descriptor must stay open until nothing is pending. Cleared by
-  // reset().
-  void set_defer_files(bool on) { defer_files_ = on; }
-  bool file_pending() const { return pending_.fd >= 0; }
+  // For a worker whose loop sends while the socket is writable (plain TCP
+  // only; under TLS this does nothing): with this on, the writer never waits
+  // for the client. What a write() or finish() cannot send at once, and the
+  // file range of a sendfile write_file() with its head, stay pending:
+  // the next write waits for them first (wait mode), and once the
+  // application is done the worker sends them with send_pending(). While
+  // holds_caller_bytes(), the caller keeps the bytes of its last write()
+  // alive; the file descriptor stays open until nothing is pending.
+  // Cleared by reset().
+  void set_defer(bool on) { defer_ = on; }
+  bool has_pending() const { return !pending_.empty(); }
+  bool holds_caller_bytes() const { return !pending_.body.empty(); }
   enum class Progress { kDone, kAgain, kFailed };
   // Sends what is pending without waiting: kDone once all of it went out,
   // kAgain when the socket is full (call again once it is writable),
@@ -68,7 +74,7 @@ class ResponseWriter {
   // promised). After kFailed nothing is pending.
   Progress send_pending(std::string* why);
   // Gives up what is pending (the client stopped reading).
-  void drop_pending() { pending_ = PendingFile(); }
+  void drop_pending() { pending_.clear(); }
 
   bool started() const { return started_; }
   bool headers_sent() const { return headers_sent_; }
@@ -86,7 +92,12 @@ class ResponseWriter {
  private:
   bool body_allowed() const;
   void build_head();
-  Status send(std::string_view body, bool last);
+  // `may_defer`: `body` may stay pending as a view (the caller's bytes).
+  Status send(std::string_view body, bool last, bool may_defer);
+  // Waits (wait mode) until what is pending went out.
+  Status flush_pending();
+  // Body bytes sent or pending: what counts against Content-Length.
+  uint64_t committed_body() const { return body_sent_ + pending_.body.size() + pending_.file_left; }
 
   Connection* conn_ = nullptr;
   bool head_request_ = false;
@@ -108,14 +119,32 @@ class ResponseWriter {
   uint64_t body_sent_ = 0;
   std::string head_;  // serialized head, reused across responses
 
-  bool defer_files_ = false;
-  struct PendingFile {
-    int fd = -1;  // -1: nothing pending
-    off_t offset = 0;
-    uint64_t left = 0;
+  bool defer_ = false;
+  // What waits for the socket, in this order.
+  struct Pending {
+    std::string before;      // owned: head, chunk-size line
+    size_t before_sent = 0;
+    std::string_view body;   // the caller's bytes not yet sent
+    int file_fd = -1;        // a file range (never with `body`)
+    off_t file_offset = 0;
+    uint64_t file_left = 0;
+    std::string after;       // owned: chunk end, terminator
+    size_t after_sent = 0;
+    bool empty() const {
+      return before_sent == before.size() && body.empty() && file_left == 0 &&
+             after_sent == after.size();
+    }
+    void clear() {
+      before.clear();
+      before_sent = 0;
+      body = {};
+      file_fd = -1;
+      file_offset = 0;
+      file_left = 0;
+      after.clear();
+      after_sent = 0;
+    }
   } pending_;
-  std::string pending_tail_;  // bytes after the file (chunk end, terminator)
-  size_t tail_sent_ = 0;
 };
 
 }  // namespace qilin::worker

@@ -1,13 +1,16 @@
 #include "worker/response_writer.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <string>
+#include <thread>
 
 namespace qilin::worker {
 namespace {
@@ -54,7 +57,7 @@ class ResponseWriterFileTest : public ::testing::Test {
   }
   void start(bool with_length) {
     writer_.reset(&conn_, /*head_request=*/false, 1, 1, /*keep_alive=*/true);
-    writer_.set_defer_files(true);
+    writer_.set_defer(true);
     ASSERT_TRUE(writer_.begin("200 OK"));
     if (with_length) {
       ASSERT_TRUE(writer_.add_header("Content-Length", std::to_string(kFileSize)));
@@ -74,25 +77,26 @@ std::string body_after_head(const std::string& response) {
   return end == std::string::npos ? std::string() : response.substr(end + 4);
 }
 
-TEST_F(ResponseWriterFileTest, DeferredFileLeavesOnlyTheHeadUntilSendPending) {
+TEST_F(ResponseWriterFileTest, DeferredFileIsAllLeftToSendPending) {
   start(/*with_length=*/true);
   ASSERT_TRUE(writer_.write_file(file_, 0, kFileSize, /*use_sendfile=*/true));
-  EXPECT_TRUE(writer_.file_pending());
+  EXPECT_TRUE(writer_.has_pending());
+  EXPECT_FALSE(writer_.holds_caller_bytes());  // a file, not the caller's bytes
   ASSERT_TRUE(writer_.finish());
-  EXPECT_TRUE(writer_.file_pending());
-  EXPECT_FALSE(writer_.must_close());  // the pending bytes count toward the length
-  const std::string head = drain_peer();
-  EXPECT_EQ(head.rfind("HTTP/1.1 200 OK\r\n", 0), 0u);
-  EXPECT_EQ(body_after_head(head), "");  // no file byte before send_pending()
+  EXPECT_TRUE(writer_.has_pending());
+  EXPECT_TRUE(writer_.headers_sent());   // committed, though not on the wire yet
+  EXPECT_FALSE(writer_.must_close());    // the pending bytes count toward the length
+  EXPECT_EQ(drain_peer(), "");
   EXPECT_EQ(writer_.body_bytes_sent(), 0u);
 
   ResponseWriter::Progress last;
   std::string why;
-  const std::string body = send_all_pending(&last, &why);
+  const std::string response = send_all_pending(&last, &why);
   EXPECT_EQ(last, ResponseWriter::Progress::kDone) << why;
-  EXPECT_FALSE(writer_.file_pending());
+  EXPECT_FALSE(writer_.has_pending());
   EXPECT_EQ(writer_.body_bytes_sent(), kFileSize);
-  EXPECT_TRUE(body == content_) << "got " << body.size() << " bytes";
+  EXPECT_EQ(response.rfind("HTTP/1.1 200 OK\r\n", 0), 0u);
+  EXPECT_TRUE(body_after_head(response) == content_) << "got " << response.size() << " bytes";
 }
 
 TEST_F(ResponseWriterFileTest, DeferredChunkedFileEndsWithItsTerminator) {
@@ -119,7 +123,7 @@ TEST_F(ResponseWriterFileTest, AFileShorterThanPromisedFails) {
   (void)send_all_pending(&last, &why);
   EXPECT_EQ(last, ResponseWriter::Progress::kFailed);
   EXPECT_EQ(why, "file shorter than the response length");
-  EXPECT_FALSE(writer_.file_pending());
+  EXPECT_FALSE(writer_.has_pending());
 }
 
 TEST_F(ResponseWriterFileTest, AClientThatLeftFailsTheSend) {
@@ -138,9 +142,74 @@ TEST_F(ResponseWriterFileTest, WithoutDeferralTheFileGoesOutAtOnce) {
   ASSERT_TRUE(writer_.begin("200 OK"));
   ASSERT_TRUE(writer_.add_header("Content-Length", "1000"));
   ASSERT_TRUE(writer_.write_file(file_, 0, 1000, /*use_sendfile=*/true));
-  EXPECT_FALSE(writer_.file_pending());
+  EXPECT_FALSE(writer_.has_pending());
   ASSERT_TRUE(writer_.finish());
   EXPECT_EQ(body_after_head(drain_peer()), content_.substr(0, 1000));
+}
+
+TEST_F(ResponseWriterFileTest, BodyBytesTheSocketDoesNotTakeStayPendingAsAView) {
+  start(/*with_length=*/true);
+  ASSERT_TRUE(writer_.write(content_, /*last=*/true));
+  ASSERT_TRUE(writer_.has_pending());  // 1 MiB is more than the socket takes at once
+  EXPECT_TRUE(writer_.holds_caller_bytes());
+  ASSERT_TRUE(writer_.finish());
+  EXPECT_FALSE(writer_.must_close());
+  const uint64_t sent_at_once = writer_.body_bytes_sent();
+  EXPECT_LT(sent_at_once, kFileSize);
+  ResponseWriter::Progress last;
+  std::string why;
+  const std::string response = drain_peer() + send_all_pending(&last, &why);
+  EXPECT_EQ(last, ResponseWriter::Progress::kDone) << why;
+  EXPECT_FALSE(writer_.holds_caller_bytes());
+  EXPECT_EQ(writer_.body_bytes_sent(), kFileSize);
+  EXPECT_TRUE(body_after_head(response) == content_) << "got " << response.size() << " bytes";
+}
+
+TEST_F(ResponseWriterFileTest, PendingChunkedBodyEndsWithItsTerminator) {
+  start(/*with_length=*/false);
+  ASSERT_TRUE(writer_.write(content_, /*last=*/false));
+  ASSERT_TRUE(writer_.has_pending());
+  ASSERT_TRUE(writer_.finish());
+  ResponseWriter::Progress last;
+  std::string why;
+  const std::string response = drain_peer() + send_all_pending(&last, &why);
+  EXPECT_EQ(last, ResponseWriter::Progress::kDone) << why;
+  char size_line[32];
+  std::snprintf(size_line, sizeof(size_line), "%zX\r\n", kFileSize);
+  EXPECT_TRUE(body_after_head(response) == size_line + content_ + "\r\n0\r\n\r\n");
+}
+
+TEST_F(ResponseWriterFileTest, TheNextWriteWaitsForWhatIsPending) {
+  // A reader that drains the peer as a client would, while the writer,
+  // in wait mode, flushes the first body before it writes the second.
+  start(/*with_length=*/false);
+  conn_.set_wait_timeout(5000);
+  std::string got;
+  std::thread reader([&] {
+    char buf[65536];
+    while (got.find("\r\n0\r\n\r\n") == std::string::npos) {
+      pollfd p{peer_, POLLIN, 0};
+      if (::poll(&p, 1, 5000) <= 0) return;
+      ssize_t n = ::recv(peer_, buf, sizeof(buf), MSG_DONTWAIT);
+      if (n > 0) got.append(buf, size_t(n));
+      else if (n == 0) return;
+    }
+  });
+  ASSERT_TRUE(writer_.write(content_, /*last=*/false));
+  const std::string second(100, 'z');
+  ASSERT_TRUE(writer_.write(second, /*last=*/true));
+  EXPECT_FALSE(writer_.holds_caller_bytes() && writer_.body_bytes_sent() < kFileSize);
+  for (int i = 0; i < 10000 && writer_.has_pending(); ++i) {
+    std::string why;
+    if (writer_.send_pending(&why) == ResponseWriter::Progress::kFailed) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  reader.join();
+  EXPECT_FALSE(writer_.has_pending());
+  EXPECT_EQ(writer_.body_bytes_sent(), kFileSize + second.size());
+  char size_line[32];
+  std::snprintf(size_line, sizeof(size_line), "%zX\r\n", kFileSize);
+  EXPECT_TRUE(body_after_head(got) == size_line + content_ + "\r\n64\r\n" + second + "\r\n0\r\n\r\n");
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
   /gen_nocl/N     the same without Content-Length (chunked). Piece i is
                   piece_bytes(i)[:size]. close() records how much went out.
   /big/N          one N-byte bytes object (a list body)
+  /big_iter/N     the same through an iterator (as Django's responses)
   /ignore         never touches wsgi.input
   /read           reads wsgi.input to the end: JSON length and sha256
   /short_cl       declares Content-Length 10 and sends 5 bytes
@@ -100,6 +101,10 @@ def app(environ, start_response):
     if path.startswith("/big/"):
         n = int(path.rsplit("/", 1)[1])
         return _text(start_response, b"b" * n)
+
+    if path.startswith("/big_iter/"):
+        n = int(path.rsplit("/", 1)[1])
+        return iter(_text(start_response, b"b" * n))
 
     if path == "/ignore":
         return _text(start_response, ok)
