@@ -368,7 +368,8 @@ ResponseWriter::Progress ResponseWriter::send_pending(std::string* why) {
       if (p.file_left == 0 && p.after_sent < p.after.size()) {
         iov[n++] = {p.after.data() + p.after_sent, p.after.size() - p.after_sent};
       }
-      ssize_t sent = conn_->send_some(iov, n, /*more=*/false);
+      // A head before a file waits (MSG_MORE) to leave with its first bytes.
+      ssize_t sent = conn_->send_some(iov, n, /*more=*/p.file_left > 0);
       if (sent < 0) {
         if (errno == EAGAIN) return Progress::kAgain;
         return failed(std::strerror(errno));
