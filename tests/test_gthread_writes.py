@@ -7,6 +7,7 @@ import hashlib
 import os
 import socket
 import struct
+import threading
 import time
 
 import pytest
@@ -276,6 +277,40 @@ def test_stalled_readers_of_large_bodies_hold_no_thread(shared_server, threads, 
         r, _ = slow_read_response(c.sock, time.monotonic() + 30, pause_every=8 << 20, pause=0.2)
         assert r.status == 200 and r.complete and len(r.body) == total
         assert c.request("GET", "/after").status == 200
+
+
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_bytes_given_to_write_arrive_intact_to_a_slow_reader(shared_server, threads):
+    # start_response's write() must have sent or kept its bytes when it
+    # returns (PEP 3333): the application frees them at once, and other
+    # requests reuse the memory while this client still reads.
+    total = 8 << 20
+    srv = shared_server(APP, ["-k", "gthread", "--threads", threads])
+    slow = srv.connect(timeout=30)
+    slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    got = {}
+
+    def read_slowly():
+        time.sleep(0.5)
+        got["response"], _ = slow_read_response(slow, time.monotonic() + 30,
+                                                pause_every=1 << 20, pause=0.2)
+
+    reader = threading.Thread(target=read_slowly)
+    try:
+        slow.sendall(req("GET", f"/write/{total}"))
+        reader.start()
+        time.sleep(0.2)
+        for i in range(3):  # large allocations of other bytes meanwhile
+            with Client(srv, timeout=30) as c:
+                c.send(req("GET", f"/big/{total}"))
+                r, _ = slow_read_response(c.sock, time.monotonic() + 30)
+                assert r.status == 200 and len(r.body) == total
+        reader.join(30)
+        r = got["response"]
+        assert r.status == 200 and r.complete
+        assert hashlib.sha256(r.body).hexdigest() == expected_digest(total)
+    finally:
+        slow.close()
 
 
 def test_a_file_response_is_logged_once_sent(shared_server, tmp_path):

@@ -154,6 +154,8 @@ PyObject* start_response_write(PyObject* obj, PyObject* data) {
   Status s;
   {
     GilReleaseIf unlocked(size_t(PyBytes_GET_SIZE(data)) > kWriteKeepsGilBytes);
+    // Sent when write() returns (PEP 3333): the caller may free `data` at
+    // once, so none of it may stay pending as a view.
     s = self->writer->write(std::string_view(PyBytes_AS_STRING(data), size_t(PyBytes_GET_SIZE(data))));
   }
   if (!s) {

@@ -32,10 +32,13 @@ class SendTimer {
   int64_t start_us_;
 };
 
-Status send_body(worker::ResponseWriter& response, std::string_view bytes, bool last) {
+// One item of the iterable the application returned. What the socket does
+// not take at once may stay pending as a view of the item, which the caller
+// then holds (Ending::held).
+Status send_item(worker::ResponseWriter& response, std::string_view bytes, bool last) {
   SendTimer timer;
   GilReleaseIf unlocked(bytes.size() > kWriteKeepsGilBytes);
-  return response.write(bytes, last);
+  return response.write(bytes, last, /*caller_keeps_bytes=*/true);
 }
 
 thread_local PyThreadState* t_waiting_state = nullptr;  // the GIL given up for a wait
@@ -314,7 +317,7 @@ bool WsgiApp::write_result(PyObject* result, worker::ResponseWriter& response, b
       return false;
     }
     if (!check_started()) return false;
-    Status s = send_body(response, std::string_view(PyBytes_AS_STRING(item), size_t(PyBytes_GET_SIZE(item))), last);
+    Status s = send_item(response, std::string_view(PyBytes_AS_STRING(item), size_t(PyBytes_GET_SIZE(item))), last);
     // What the socket did not take stays pending as a view of `item`.
     *held = response.holds_caller_bytes() ? PyRef::borrow(item) : PyRef();
     if (!s) {

@@ -52,9 +52,15 @@ LoopWorker::LoopWorker(const WorkerOptions& options,
       sync_(options.kind != "gthread") {}
 
 LoopWorker::~LoopWorker() {
-  // An application thread still inside the app (graceful timeout passed)
-  // cannot be joined; the process is about to exit anyway.
-  if (running_ > 0) (void)pool_.release();
+  // A request still under way (an application thread past the graceful
+  // timeout, a response the loop was still sending, an end queued for a
+  // thread) is left to the process's exit, which is near: its thread cannot
+  // be joined, and its connection holds Python references that only the GIL
+  // may let go.
+  if (running_ > 0) {
+    (void)pool_.release();
+    for (auto& c : owned_) (void)c.release();
+  }
 }
 
 bool LoopWorker::setup() {
@@ -191,9 +197,6 @@ int LoopWorker::run() {
   }
   if (!pool_) app_.before_wait();
   for (auto& c : owned_) {
-    // What a response still pending holds needs the GIL to let go; the
-    // process is about to exit, so it is left to the exit.
-    if (c->state == Conn::State::kSending) (void)c->end.release();
     const bool app_owns = c->state == Conn::State::kRunning || c->state == Conn::State::kEnding;
     if (c->io.open() && !app_owns) close_conn(c.get());
   }

@@ -14,7 +14,10 @@
 //            loop sends as the client reads, between its other
 //            connections, then an application thread finishes the request
 //            (close(), access log, post_request). Only a streamed body
-//            (a generator's items before its last) waits on the thread.
+//            (a generator's items before its last) and start_response's
+//            write() wait on the thread. sendfile(2) reads the file's pages
+//            on the loop: a file not in the page cache makes the loop wait
+//            for the disk, as nginx's does without aio.
 //   sync     gunicorn's sync semantics: the application runs on the loop
 //            thread, one request at a time, and every response says
 //            "Connection: close". Connections are taken from the backlog one

@@ -246,12 +246,12 @@ Status ResponseWriter::send(std::string_view body, bool last, bool may_defer) {
   return s;
 }
 
-Status ResponseWriter::write(std::string_view body, bool last) {
+Status ResponseWriter::write(std::string_view body, bool last, bool caller_keeps_bytes) {
   if (!started_) return Status::error("write() before start_response()");
   if (finished_) return Status::ok();
   if (body.empty() && !last && headers_sent_) return Status::ok();
   if (body.empty() && !last) return Status::ok();  // the head goes out with real bytes or at finish
-  Status s = send(body, last, /*may_defer=*/true);
+  Status s = send(body, last, caller_keeps_bytes);
   if (last) finished_ = true;
   return s;
 }

@@ -47,7 +47,10 @@ class ResponseWriter {
 
   // Body bytes. The first call sends the head with them. `last` lets the
   // final write carry the chunked terminator in the same syscall.
-  Status write(std::string_view body, bool last = false);
+  // `caller_keeps_bytes`: with deferral on (set_defer), what the socket
+  // does not take may stay pending as a view of `body`, which the caller
+  // keeps alive while holds_caller_bytes(); otherwise the write waits.
+  Status write(std::string_view body, bool last = false, bool caller_keeps_bytes = false);
   // `count` bytes of `file_fd` from `offset`: sendfile(2) when `use_sendfile`
   // and the connection can (plain TCP, or TLS with kernel TLS), else
   // read-and-write in blocks.

@@ -149,7 +149,7 @@ TEST_F(ResponseWriterFileTest, WithoutDeferralTheFileGoesOutAtOnce) {
 
 TEST_F(ResponseWriterFileTest, BodyBytesTheSocketDoesNotTakeStayPendingAsAView) {
   start(/*with_length=*/true);
-  ASSERT_TRUE(writer_.write(content_, /*last=*/true));
+  ASSERT_TRUE(writer_.write(content_, /*last=*/true, /*caller_keeps_bytes=*/true));
   ASSERT_TRUE(writer_.has_pending());  // 1 MiB is more than the socket takes at once
   EXPECT_TRUE(writer_.holds_caller_bytes());
   ASSERT_TRUE(writer_.finish());
@@ -167,7 +167,7 @@ TEST_F(ResponseWriterFileTest, BodyBytesTheSocketDoesNotTakeStayPendingAsAView) 
 
 TEST_F(ResponseWriterFileTest, PendingChunkedBodyEndsWithItsTerminator) {
   start(/*with_length=*/false);
-  ASSERT_TRUE(writer_.write(content_, /*last=*/false));
+  ASSERT_TRUE(writer_.write(content_, /*last=*/false, /*caller_keeps_bytes=*/true));
   ASSERT_TRUE(writer_.has_pending());
   ASSERT_TRUE(writer_.finish());
   ResponseWriter::Progress last;
@@ -195,9 +195,9 @@ TEST_F(ResponseWriterFileTest, TheNextWriteWaitsForWhatIsPending) {
       else if (n == 0) return;
     }
   });
-  ASSERT_TRUE(writer_.write(content_, /*last=*/false));
+  ASSERT_TRUE(writer_.write(content_, /*last=*/false, /*caller_keeps_bytes=*/true));
   const std::string second(100, 'z');
-  ASSERT_TRUE(writer_.write(second, /*last=*/true));
+  ASSERT_TRUE(writer_.write(second, /*last=*/true, /*caller_keeps_bytes=*/true));
   EXPECT_FALSE(writer_.holds_caller_bytes() && writer_.body_bytes_sent() < kFileSize);
   for (int i = 0; i < 10000 && writer_.has_pending(); ++i) {
     std::string why;
@@ -210,6 +210,32 @@ TEST_F(ResponseWriterFileTest, TheNextWriteWaitsForWhatIsPending) {
   char size_line[32];
   std::snprintf(size_line, sizeof(size_line), "%zX\r\n", kFileSize);
   EXPECT_TRUE(body_after_head(got) == size_line + content_ + "\r\n64\r\n" + second + "\r\n0\r\n\r\n");
+}
+
+TEST_F(ResponseWriterFileTest, BytesTheCallerDoesNotKeepAreSentBeforeWriteReturns) {
+  // As start_response's write(): the caller may free the bytes at once.
+  start(/*with_length=*/true);
+  conn_.set_wait_timeout(5000);
+  std::string got;
+  std::thread reader([&] {
+    char buf[65536];
+    while (body_after_head(got).size() < kFileSize) {
+      pollfd p{peer_, POLLIN, 0};
+      if (::poll(&p, 1, 5000) <= 0) return;
+      ssize_t n = ::recv(peer_, buf, sizeof(buf), MSG_DONTWAIT);
+      if (n > 0) got.append(buf, size_t(n));
+      else if (n == 0) return;
+    }
+  });
+  {
+    std::string temporary = content_;
+    ASSERT_TRUE(writer_.write(temporary, /*last=*/false));
+    EXPECT_FALSE(writer_.has_pending());
+    EXPECT_EQ(writer_.body_bytes_sent(), kFileSize);
+    temporary.assign(temporary.size(), '#');  // what a freed and reused buffer would show
+  }
+  reader.join();
+  EXPECT_TRUE(body_after_head(got) == content_);
 }
 
 }  // namespace

@@ -7,6 +7,8 @@
                   piece_bytes(i)[:size]. close() records how much went out.
   /big/N          one N-byte bytes object (a list body)
   /big_iter/N     the same through an iterator (as Django's responses)
+  /write/N        the /gen/N bytes through start_response's write(), in one
+                  temporary bytes object, and an empty iterable
   /ignore         never touches wsgi.input
   /read           reads wsgi.input to the end: JSON length and sha256
   /short_cl       declares Content-Length 10 and sends 5 bytes
@@ -101,6 +103,13 @@ def app(environ, start_response):
     if path.startswith("/big/"):
         n = int(path.rsplit("/", 1)[1])
         return _text(start_response, b"b" * n)
+
+    if path.startswith("/write/"):
+        n = int(path.rsplit("/", 1)[1])
+        write = start_response("200 OK", [("Content-Type", "application/octet-stream"),
+                                          ("Content-Length", str(n))])
+        write(b"".join(piece_bytes(i) for i in range(n // PIECE + 1))[:n])
+        return []
 
     if path.startswith("/big_iter/"):
         n = int(path.rsplit("/", 1)[1])
