@@ -9,11 +9,17 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <functional>
 #include <string>
 #include <thread>
 
 namespace qilin::worker {
 namespace {
+
+std::string body_after_head(const std::string& response) {
+  size_t end = response.find("\r\n\r\n");
+  return end == std::string::npos ? std::string() : response.substr(end + 4);
+}
 
 // A ResponseWriter on one end of a non-blocking socket pair, with the
 // other end read by the test, and a file of known bytes to send.
@@ -55,6 +61,20 @@ class ResponseWriterFileTest : public ::testing::Test {
     }
     return got;
   }
+  // A thread that reads the peer as a client would, into `*got`, until
+  // `done(*got)` or five seconds without bytes.
+  std::thread read_peer_until(std::string* got, std::function<bool(const std::string&)> done) {
+    return std::thread([this, got, done] {
+      char buf[65536];
+      while (!done(*got)) {
+        pollfd p{peer_, POLLIN, 0};
+        if (::poll(&p, 1, 5000) <= 0) return;
+        ssize_t n = ::recv(peer_, buf, sizeof(buf), MSG_DONTWAIT);
+        if (n > 0) got->append(buf, size_t(n));
+        else if (n == 0) return;
+      }
+    });
+  }
   void start(bool with_length) {
     writer_.reset(&conn_, /*head_request=*/false, 1, 1, /*keep_alive=*/true);
     writer_.set_defer(true);
@@ -71,11 +91,6 @@ class ResponseWriterFileTest : public ::testing::Test {
   int file_ = -1;
   std::string content_;
 };
-
-std::string body_after_head(const std::string& response) {
-  size_t end = response.find("\r\n\r\n");
-  return end == std::string::npos ? std::string() : response.substr(end + 4);
-}
 
 TEST_F(ResponseWriterFileTest, DeferredFileIsAllLeftToSendPending) {
   start(/*with_length=*/true);
@@ -185,15 +200,8 @@ TEST_F(ResponseWriterFileTest, TheNextWriteWaitsForWhatIsPending) {
   start(/*with_length=*/false);
   conn_.set_wait_timeout(5000);
   std::string got;
-  std::thread reader([&] {
-    char buf[65536];
-    while (got.find("\r\n0\r\n\r\n") == std::string::npos) {
-      pollfd p{peer_, POLLIN, 0};
-      if (::poll(&p, 1, 5000) <= 0) return;
-      ssize_t n = ::recv(peer_, buf, sizeof(buf), MSG_DONTWAIT);
-      if (n > 0) got.append(buf, size_t(n));
-      else if (n == 0) return;
-    }
+  std::thread reader = read_peer_until(&got, [](const std::string& bytes) {
+    return bytes.find("\r\n0\r\n\r\n") != std::string::npos;
   });
   ASSERT_TRUE(writer_.write(content_, /*last=*/false, /*caller_keeps_bytes=*/true));
   const std::string second(100, 'z');
@@ -217,15 +225,8 @@ TEST_F(ResponseWriterFileTest, BytesTheCallerDoesNotKeepAreSentBeforeWriteReturn
   start(/*with_length=*/true);
   conn_.set_wait_timeout(5000);
   std::string got;
-  std::thread reader([&] {
-    char buf[65536];
-    while (body_after_head(got).size() < kFileSize) {
-      pollfd p{peer_, POLLIN, 0};
-      if (::poll(&p, 1, 5000) <= 0) return;
-      ssize_t n = ::recv(peer_, buf, sizeof(buf), MSG_DONTWAIT);
-      if (n > 0) got.append(buf, size_t(n));
-      else if (n == 0) return;
-    }
+  std::thread reader = read_peer_until(&got, [](const std::string& bytes) {
+    return body_after_head(bytes).size() >= kFileSize;
   });
   {
     std::string temporary = content_;
