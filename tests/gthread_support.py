@@ -90,6 +90,20 @@ def recv_some(sock, n, deadline):
         raise AssertionError("timed out waiting for bytes")
 
 
+def bytes_until_closed(sock, timeout=10):
+    """Reads what `sock` still gets until the server ends it (EOF or reset)."""
+    got = 0
+    sock.settimeout(timeout)
+    while True:
+        try:
+            data = sock.recv(1 << 20)
+        except ConnectionResetError:
+            return got
+        if not data:
+            return got
+        got += len(data)
+
+
 def connection_refused_or_unserved(srv, wait=2.0):
     """After the listeners closed: a new client is either refused, or (if
     it was still queued) closed without any response. Returns a description;

@@ -6,13 +6,15 @@ the graceful-timeout bound, the heartbeat coming from the loop, and
 
 import http.client
 import signal
+import socket
 import threading
 import time
 
 import pytest
 
 from conftest import wait_until
-from gthread_support import APP, Client, connection_refused_or_unserved, req
+from gthread_support import (APP, Client, bytes_until_closed, connection_refused_or_unserved,
+                             recv_some, req)
 
 
 def wait_started(srv, raw_uri, timeout=10):
@@ -82,6 +84,54 @@ def test_graceful_timeout_bounds_the_shutdown(start_server):
         assert 1.5 <= took <= 6, f"the master exited {took:.1f}s after TERM (--graceful-timeout 2)"
         assert busy.eof_within(3)
         assert busy.stream.buf == b""
+
+
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_term_lets_a_file_the_loop_sends_finish(start_server, tmp_path, threads):
+    # A response the loop is still sending is in flight like any other: it
+    # arrives whole after TERM, and the request's end (the access log) runs.
+    path = tmp_path / "file.bin"
+    with open(path, "wb") as f:
+        f.truncate(32 << 20)
+    log = tmp_path / "access.log"
+    srv = start_server(APP, ["-k", "gthread", "--threads", threads, "--graceful-timeout", "15",
+                             "--access-logfile", str(log)],
+                       env={"QILIN_TEST_FILE": str(path)})
+    with Client(srv, timeout=30) as c:
+        c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        c.send(req("GET", "/file"))
+        assert recv_some(c.sock, 1, time.monotonic() + 10)  # the send is under way
+        srv.send_signal(signal.SIGTERM)
+        time.sleep(1)
+        got = 1 + bytes_until_closed(c.sock, timeout=30)
+    head_and_body = got
+    assert head_and_body > 32 << 20, f"only {head_and_body} bytes arrived"
+    assert srv.wait_exit(10) == 0
+    assert " 200 " in log.read_text()
+
+
+def test_graceful_timeout_bounds_a_stalled_file_send(start_server, tmp_path):
+    # A client that stops reading a file the loop sends holds the stop no
+    # longer than --graceful-timeout, and the worker exits cleanly.
+    path = tmp_path / "file.bin"
+    with open(path, "wb") as f:
+        f.truncate(256 << 20)
+    srv = start_server(APP, ["-k", "gthread", "--threads", "1", "--graceful-timeout", "2"],
+                       env={"QILIN_TEST_FILE": str(path)})
+    stalled = srv.connect(timeout=30)
+    stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    try:
+        stalled.sendall(req("GET", "/file"))
+        assert recv_some(stalled, 1, time.monotonic() + 10)
+        start = time.monotonic()
+        srv.send_signal(signal.SIGTERM)
+        assert srv.wait_exit(10) == 0
+        took = time.monotonic() - start
+        assert 1.5 <= took <= 6, f"the master exited {took:.1f}s after TERM (--graceful-timeout 2)"
+    finally:
+        stalled.close()
+    log = srv.log()
+    assert "was sent" not in log and "exited with code" not in log, log[-2000:]
 
 
 # ---------------------------------------------------------------- heartbeat

@@ -13,7 +13,7 @@ import time
 import pytest
 
 from conftest import Response, response_end, wait_until
-from gthread_support import APP, Client, recv_some, req
+from gthread_support import APP, Client, bytes_until_closed, recv_some, req
 
 PIECE = 65536
 
@@ -55,20 +55,6 @@ def slow_read_response(sock, deadline, pause_every=4 << 20, pause=0.5):
             time.sleep(pause)
             pauses += 1
             next_pause += pause_every
-
-
-def bytes_until_closed(sock, timeout=10):
-    """Reads what `sock` still gets until the server ends it (EOF or reset)."""
-    got = 0
-    sock.settimeout(timeout)
-    while True:
-        try:
-            data = sock.recv(1 << 20)
-        except ConnectionResetError:
-            return got
-        if not data:
-            return got
-        got += len(data)
 
 
 @pytest.fixture
