@@ -90,6 +90,21 @@ def recv_some(sock, n, deadline):
         raise AssertionError("timed out waiting for bytes")
 
 
+def sparse_file(path, size):
+    """A file of `size` zero bytes that takes no disk space: more than any
+    socket buffers hold, for responses a client can stall."""
+    with open(path, "wb") as f:
+        f.truncate(size)
+    return path
+
+
+def small_window(sock):
+    """A small receive buffer, so that a client that stops reading stalls
+    the server's writes early."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    return sock
+
+
 def bytes_until_closed(sock, timeout=10):
     """Reads what `sock` still gets until the server ends it (EOF or reset)."""
     got = 0

@@ -6,7 +6,6 @@ the graceful-timeout bound, the heartbeat coming from the loop, and
 
 import http.client
 import signal
-import socket
 import threading
 import time
 
@@ -14,7 +13,7 @@ import pytest
 
 from conftest import wait_until
 from gthread_support import (APP, Client, bytes_until_closed, connection_refused_or_unserved,
-                             recv_some, req)
+                             recv_some, req, small_window, sparse_file)
 
 
 def wait_started(srv, raw_uri, timeout=10):
@@ -90,15 +89,13 @@ def test_graceful_timeout_bounds_the_shutdown(start_server):
 def test_term_lets_a_file_the_loop_sends_finish(start_server, tmp_path, threads):
     # A response the loop is still sending is in flight like any other: it
     # arrives whole after TERM, and the request's end (the access log) runs.
-    path = tmp_path / "file.bin"
-    with open(path, "wb") as f:
-        f.truncate(32 << 20)
+    path = sparse_file(tmp_path / "file.bin", 32 << 20)
     log = tmp_path / "access.log"
     srv = start_server(APP, ["-k", "gthread", "--threads", threads, "--graceful-timeout", "15",
                              "--access-logfile", str(log)],
                        env={"QILIN_TEST_FILE": str(path)})
     with Client(srv, timeout=30) as c:
-        c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        small_window(c.sock)
         c.send(req("GET", "/file"))
         assert recv_some(c.sock, 1, time.monotonic() + 10)  # the send is under way
         srv.send_signal(signal.SIGTERM)
@@ -113,13 +110,11 @@ def test_term_lets_a_file_the_loop_sends_finish(start_server, tmp_path, threads)
 def test_graceful_timeout_bounds_a_stalled_file_send(start_server, tmp_path):
     # A client that stops reading a file the loop sends holds the stop no
     # longer than --graceful-timeout, and the worker exits cleanly.
-    path = tmp_path / "file.bin"
-    with open(path, "wb") as f:
-        f.truncate(256 << 20)
+    path = sparse_file(tmp_path / "file.bin", 256 << 20)
     srv = start_server(APP, ["-k", "gthread", "--threads", "1", "--graceful-timeout", "2"],
                        env={"QILIN_TEST_FILE": str(path)})
     stalled = srv.connect(timeout=30)
-    stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    small_window(stalled)
     try:
         stalled.sendall(req("GET", "/file"))
         assert recv_some(stalled, 1, time.monotonic() + 10)

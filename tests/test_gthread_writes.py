@@ -13,7 +13,8 @@ import time
 import pytest
 
 from conftest import Response, response_end, wait_until
-from gthread_support import APP, Client, bytes_until_closed, recv_some, req
+from gthread_support import (APP, Client, bytes_until_closed, recv_some, req, small_window,
+                             sparse_file)
 
 PIECE = 65536
 
@@ -97,7 +98,7 @@ def test_client_that_stops_reading_is_cut_off(write_server):
     total = 50 << 20
     uri = f"/gen/{total}?stalled"
     stalled = srv.connect(timeout=30)
-    stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    small_window(stalled)
     try:
         start = time.monotonic()
         stalled.sendall(req("GET", uri))
@@ -165,14 +166,12 @@ def test_client_that_stops_reading_a_file_is_cut_off(shared_server, tmp_path, th
     # A file goes out with sendfile(2), from the worker's loop; a client
     # that stops reading is cut off by -t all the same, as with a
     # generator, and the loop beats on meanwhile: the worker stays.
-    huge = tmp_path / "huge.bin"
-    with open(huge, "wb") as f:
-        f.truncate(256 << 20)  # sparse: more than any socket buffers hold
+    huge = sparse_file(tmp_path / "huge.bin", 256 << 20)
     srv = shared_server(APP, ["-k", "gthread", "--threads", threads, "-t", "2"],
                         env={"QILIN_TEST_FILE": str(huge)})
     pids = srv.workers()
     stalled = srv.connect(timeout=30)
-    stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    small_window(stalled)
     try:
         start = time.monotonic()
         stalled.sendall(req("GET", "/file"))
@@ -196,9 +195,7 @@ def test_stalled_file_downloads_hold_no_thread(shared_server, tmp_path, threads)
     # connections: clients that stop reading their files hold neither the
     # loop (one thread) nor a pool thread, so others are answered at once,
     # well within the -t bound that would cut the stalled ones off.
-    huge = tmp_path / "huge.bin"
-    with open(huge, "wb") as f:
-        f.truncate(256 << 20)
+    huge = sparse_file(tmp_path / "huge.bin", 256 << 20)
     srv = shared_server(APP, ["-k", "gthread", "--threads", threads, "-t", "30"],
                         env={"QILIN_TEST_FILE": str(huge)})
     [worker] = srv.workers()
@@ -209,7 +206,7 @@ def test_stalled_file_downloads_hold_no_thread(shared_server, tmp_path, threads)
     try:
         for _ in range(3):
             s = srv.connect(timeout=10)
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+            small_window(s)
             s.sendall(req("GET", "/file"))
             stalled.append(s)
         for s in stalled:  # each one's response has started
@@ -241,7 +238,7 @@ def test_stalled_readers_of_large_bodies_hold_no_thread(shared_server, threads, 
         start = time.monotonic()
         for _ in range(3):  # more than there are threads
             s = srv.connect(timeout=10)
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+            small_window(s)
             s.sendall(req("GET", f"{path}/{total}"))
             stalled.append(s)
         time.sleep(0.5)  # their requests come first
@@ -273,7 +270,7 @@ def test_bytes_given_to_write_arrive_intact_to_a_slow_reader(shared_server, thre
     total = 8 << 20
     srv = shared_server(APP, ["-k", "gthread", "--threads", threads])
     slow = srv.connect(timeout=30)
-    slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    small_window(slow)
     got = {}
 
     def read_slowly():
@@ -302,15 +299,13 @@ def test_bytes_given_to_write_arrive_intact_to_a_slow_reader(shared_server, thre
 def test_a_file_response_is_logged_once_sent(shared_server, tmp_path):
     # The access log line of a file sent by the loop comes after its last
     # byte: it counts the bytes sent and the time the client took to read.
-    path = tmp_path / "file.bin"
-    with open(path, "wb") as f:
-        f.truncate(32 << 20)  # more than the socket buffers hold
+    path = sparse_file(tmp_path / "file.bin", 32 << 20)
     log = tmp_path / "access.log"
     srv = shared_server(APP, ["-k", "gthread", "--threads", "1", "--access-logfile", str(log),
                               "--access-logformat", "%(U)s %(s)s %(B)s %(D)s"],
                         env={"QILIN_TEST_FILE": str(path)})
     with Client(srv, timeout=30) as c:
-        c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        small_window(c.sock)
         c.send(req("GET", "/file"))
         time.sleep(1.0)
         r, _ = slow_read_response(c.sock, time.monotonic() + 30)

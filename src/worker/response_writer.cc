@@ -249,7 +249,6 @@ Status ResponseWriter::send(std::string_view body, bool last, bool may_defer) {
 Status ResponseWriter::write(std::string_view body, bool last, bool caller_keeps_bytes) {
   if (!started_) return Status::error("write() before start_response()");
   if (finished_) return Status::ok();
-  if (body.empty() && !last && headers_sent_) return Status::ok();
   if (body.empty() && !last) return Status::ok();  // the head goes out with real bytes or at finish
   Status s = send(body, last, caller_keeps_bytes);
   if (last) finished_ = true;
@@ -358,48 +357,39 @@ ResponseWriter::Progress ResponseWriter::send_pending(std::string* why) {
     return Progress::kFailed;
   };
   while (!p.empty()) {
-    if (p.before_sent < p.before.size() || !p.body.empty()) {
-      // The head and the caller's bytes, and what follows them unless a file does.
+    const size_t before_left = p.before.size() - p.before_sent;
+    ssize_t sent;
+    if (p.file_left > 0 && before_left == 0) {
+      // One call moves at most what the socket's buffer takes (a few MiB).
+      sent = conn_->send_file_some(p.file_fd, &p.file_offset,
+                                   size_t(std::min<uint64_t>(p.file_left, 1 << 30)));
+      if (sent == 0) return failed("file shorter than the response length");
+      if (sent > 0) {
+        p.file_left -= uint64_t(sent);
+        body_sent_ += uint64_t(sent);
+      }
+    } else {
+      // The head, the caller's bytes, and what follows them unless a file
+      // does: a head before a file waits (MSG_MORE) for its first bytes.
       iovec iov[3];
       int n = 0;
-      const size_t before_left = p.before.size() - p.before_sent;
       if (before_left > 0) iov[n++] = {p.before.data() + p.before_sent, before_left};
       if (!p.body.empty()) iov[n++] = {const_cast<char*>(p.body.data()), p.body.size()};
-      if (p.file_left == 0 && p.after_sent < p.after.size()) {
-        iov[n++] = {p.after.data() + p.after_sent, p.after.size() - p.after_sent};
+      if (p.file_left == 0) iov[n++] = {p.after.data() + p.after_sent, p.after.size() - p.after_sent};
+      sent = conn_->send_some(iov, n, /*more=*/p.file_left > 0);
+      if (sent > 0) {
+        size_t k = std::min(size_t(sent), before_left);
+        p.before_sent += k;
+        size_t rest = size_t(sent) - k;
+        k = std::min(rest, p.body.size());
+        p.body.remove_prefix(k);
+        body_sent_ += k;
+        p.after_sent += rest - k;
       }
-      // A head before a file waits (MSG_MORE) to leave with its first bytes.
-      ssize_t sent = conn_->send_some(iov, n, /*more=*/p.file_left > 0);
-      if (sent < 0) {
-        if (errno == EAGAIN) return Progress::kAgain;
-        return failed(std::strerror(errno));
-      }
-      size_t k = std::min(size_t(sent), before_left);
-      p.before_sent += k;
-      size_t rest = size_t(sent) - k;
-      k = std::min(rest, p.body.size());
-      p.body.remove_prefix(k);
-      body_sent_ += k;
-      p.after_sent += rest - k;
-    } else if (p.file_left > 0) {
-      // One call moves at most what the socket's buffer takes (a few MiB).
-      ssize_t sent = conn_->send_file_some(p.file_fd, &p.file_offset,
-                                           size_t(std::min<uint64_t>(p.file_left, 1 << 30)));
-      if (sent < 0) {
-        if (errno == EAGAIN) return Progress::kAgain;
-        return failed(std::strerror(errno));
-      }
-      if (sent == 0) return failed("file shorter than the response length");
-      p.file_left -= uint64_t(sent);
-      body_sent_ += uint64_t(sent);
-    } else {
-      iovec iov{p.after.data() + p.after_sent, p.after.size() - p.after_sent};
-      ssize_t sent = conn_->send_some(&iov, 1, /*more=*/false);
-      if (sent < 0) {
-        if (errno == EAGAIN) return Progress::kAgain;
-        return failed(std::strerror(errno));
-      }
-      p.after_sent += size_t(sent);
+    }
+    if (sent < 0) {
+      if (errno == EAGAIN) return Progress::kAgain;
+      return failed(std::strerror(errno));
     }
   }
   p.clear();
