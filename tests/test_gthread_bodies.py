@@ -47,6 +47,19 @@ def test_request_head_survives_a_large_content_length_body(body_server, length):
         assert (env["method"], env["path"], env["query"]) == ("GET", "/env", "second")
 
 
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_request_head_larger_than_one_read_is_read_whole(start_server, threads):
+    """A 20 KiB head sent at once: the first read takes 8 KiB, and the loop,
+    edge-triggered, is not told again about the bytes already there. It
+    must read on by itself, for a fresh connection and a kept-alive one."""
+    srv = start_server(APP, ["-k", "gthread", "--threads", threads])
+    headers = [(f"X-Filler-{i}", "f" * 4000) for i in range(5)] + [("X-Custom", "kept")]
+    with Client(srv, timeout=5) as c:
+        for _ in range(2):
+            env = c.request("GET", "/env?big", headers).json()
+            assert (env["path"], env["query"], env["x_custom"]) == ("/env", "big", "kept")
+
+
 # ---------------------------------------------------------------- bodies over 1 MiB
 
 @pytest.mark.parametrize("framing", ["cl", "chunked"])

@@ -216,6 +216,16 @@ def test_pipelined_burst_is_answered_in_order_with_one_or_more_threads(pipe_serv
         assert [c.read().body for _ in paths] == [f"ok GET {p}\n".encode() for p in paths]
 
 
+def test_pipelined_burst_larger_than_the_read_buffer(pipe_server):
+    # 400 requests, about 20 KiB in one send: more than one read takes (the
+    # buffer starts at 8 KiB). The loop is edge-triggered, so it must read
+    # again what epoll will not announce a second time.
+    paths = [f"/big-burst/{i:03d}" for i in range(400)]
+    with Client(pipe_server, timeout=5) as c:
+        c.send(b"".join(req("GET", p) for p in paths))
+        assert [c.read().body for _ in paths] == [f"ok GET {p}\n".encode() for p in paths]
+
+
 @pytest.mark.parametrize("rest", [
     b"GET /held/3 HTTP/1.1\r\nHost: x\r\n",                          # a head cut short
     b"POST /held/3 HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n01234",  # a body cut short

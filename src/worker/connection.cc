@@ -82,6 +82,7 @@ void Connection::attach(int fd, PeerAddress peer, const sys::Listener* listener)
   listener_ = listener;
   corked_ = false;
   head_end_ = pos_ = end_ = 0;
+  may_hold_unread_ = false;
 }
 
 bool Connection::start_tls(const tls::ServerContext& context) {
@@ -148,6 +149,7 @@ ssize_t Connection::read_more(size_t max) {
                      : ::recv(fd_.get(), buffer_.get() + end_, room, 0);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN && wait_for(read_wants_write() ? POLLOUT : POLLIN)) continue;
+    may_hold_unread_ = n > 0 && size_t(n) == room;
     if (n > 0) end_ += size_t(n);
     return n;
   }

@@ -88,6 +88,10 @@ class Connection {
   // at EOF, or -1 with errno set (EAGAIN on a non-blocking socket outside
   // wait mode, ETIMEDOUT when wait mode's bound passed).
   ssize_t read_more(size_t max = 0);
+  // The last read filled all the room it had, so the socket may hold more.
+  // Edge-triggered epoll does not announce bytes that were already there:
+  // whoever waits for readiness next must read once first.
+  bool may_hold_unread() const { return may_hold_unread_; }
   // Makes room for `total` bytes in all (at most the maximum) in one step.
   // True when the buffer moved: views into the old one are stale.
   bool reserve(size_t total);
@@ -159,6 +163,7 @@ class Connection {
   size_t max_capacity_;
   int wait_timeout_ms_ = 0;
   size_t head_end_ = 0, pos_ = 0, end_ = 0;
+  bool may_hold_unread_ = false;
 };
 
 }  // namespace qilin::worker

@@ -132,11 +132,28 @@ void LoopWorker::watch(Conn* c, uint32_t events) {
     epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, c->io.fd(), nullptr);
   } else {
     epoll_event ev{};
-    ev.events = events;
+    ev.events = events | (c->edge ? uint32_t(EPOLLET) : 0u);
     ev.data.ptr = c;
     epoll_ctl(epoll_.get(), c->events == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, c->io.fd(), &ev);
   }
   c->events = events;
+}
+
+void LoopWorker::read_again_later(Conn* c) {
+  if (!c->edge || c->posted || !c->io.may_hold_unread()) return;
+  c->posted = true;
+  read_again_.push_back(c);
+}
+
+void LoopWorker::read_again() {
+  // Once per turn: a connection that fills its room again waits for the
+  // next turn, after the others' events.
+  reading_again_.swap(read_again_);
+  for (Conn* c : reading_again_) {
+    c->posted = false;
+    if (c->io.open()) on_readable(c);
+  }
+  reading_again_.clear();
 }
 
 int LoopWorker::run() {
@@ -173,7 +190,8 @@ int LoopWorker::run() {
     }
 
     if (!pool_) app_.before_wait();
-    int n = ::epoll_wait(epoll_.get(), events, 256, next_timeout_ms(now));
+    const int timeout_ms = read_again_.empty() ? next_timeout_ms(now) : 0;
+    int n = ::epoll_wait(epoll_.get(), events, 256, timeout_ms);
     if (n < 0 && errno != EINTR) {
       log_.error(std::string("epoll_wait failed: ") + std::strerror(errno));
       return 1;
@@ -193,6 +211,7 @@ int LoopWorker::run() {
         on_readable(static_cast<Conn*>(events[i].data.ptr));
       }
     }
+    read_again();
     expire(sys::monotonic_ms());
   }
   if (!pool_) app_.before_wait();
@@ -254,9 +273,10 @@ void LoopWorker::accept_ready(const sys::Listener& listener) {
     c->state = Conn::State::kHead;
     c->first_request = true;
     c->usable = true;
+    c->edge = !options_.tls;
     c->events = EPOLLIN;
     epoll_event ev{};
-    ev.events = EPOLLIN;
+    ev.events = EPOLLIN | (c->edge ? uint32_t(EPOLLET) : 0u);
     ev.data.ptr = c;
     epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev);
     reading_.push_back(c, header_deadline());
@@ -295,18 +315,18 @@ void LoopWorker::on_readable(Conn* c) {
     shake_hands(c);
     return;
   }
-  if (c->state == Conn::State::kIdle) {
-    c->state = Conn::State::kHead;
-    reading_.push_back(c, header_deadline());
-  }
   if (c->state == Conn::State::kDraining) {
     drain(c);
     return;
   }
   const char* before = c->io.data();
   ssize_t n = c->io.read_more();
+  if (n > 0 && c->state == Conn::State::kIdle) {  // the next request starts
+    c->state = Conn::State::kHead;
+    reading_.push_back(c, header_deadline());
+  }
   if (n < 0) {
-    if (errno == EAGAIN) {
+    if (errno == EAGAIN) {  // (a kept-alive connection stays idle)
       // TLS may have to write before it can read on (a key update).
       watch(c, c->io.read_wants_write() ? EPOLLOUT : EPOLLIN);
       return;
@@ -339,6 +359,7 @@ void LoopWorker::on_readable(Conn* c) {
   }
   advance(c);
   read_held_input(c);
+  read_again_later(c);
 }
 
 void LoopWorker::read_held_input(Conn* c) {

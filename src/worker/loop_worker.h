@@ -117,6 +117,10 @@ class LoopWorker {
   void begin_shutdown(const char* why);
   void set_accepting(bool on);
   void watch(Conn* c, uint32_t events);
+  // Edge-triggered connections whose last read filled its room get read
+  // again at the end of the turn: epoll will not announce what was left.
+  void read_again_later(Conn* c);
+  void read_again();
   int next_timeout_ms(int64_t now) const;
   int64_t header_deadline() const;  // when a head starting now must be complete
   int64_t idle_timeout_ms() const;  // how long a kept-alive connection may idle now
@@ -138,6 +142,7 @@ class LoopWorker {
 
   std::vector<std::unique_ptr<Conn>> owned_;  // every connection object made
   std::vector<Conn*> free_;                   // closed ones, reused
+  std::vector<Conn*> read_again_, reading_again_;  // see read_again_later()
   size_t open_ = 0;
   size_t running_ = 0;
   bool accepting_ = false;

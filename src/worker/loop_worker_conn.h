@@ -46,6 +46,11 @@ struct LoopWorker::Conn : DeadlineNode, Job {
   http::PeerContext trust;  // what the peer may send, decided once at accept
   State state = State::kHead;
   uint32_t events = 0;     // what epoll watches now
+  // Edge-triggered (plain TCP and unix sockets, where a short read proves the
+  // socket empty); TLS stays level-triggered, as a record read leaves the
+  // next one in the socket.
+  bool edge = false;
+  bool posted = false;     // in LoopWorker::read_again_
   bool first_request = true;
   bool keep_alive = false;
   bool usable = true;

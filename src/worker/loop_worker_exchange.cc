@@ -285,6 +285,7 @@ void LoopWorker::keep_alive(Conn* c) {
     idle_.push_back(c, sys::monotonic_ms() + idle_timeout_ms());
   }
   read_held_input(c);
+  read_again_later(c);
 }
 
 void LoopWorker::reject(Conn* c, http::ErrorKind kind, const std::string& detail) {
@@ -307,6 +308,7 @@ void LoopWorker::start_linger(Conn* c) {
   c->lingered = 0;
   watch(c, EPOLLIN);
   lingering_.push_back(c, sys::monotonic_ms() + kLingerMs);
+  read_again_later(c);
 }
 
 void LoopWorker::drain_linger(Conn* c) {
