@@ -27,6 +27,13 @@
 //            within header_timeout, instead of holding the worker as
 //            gunicorn's sync worker does.
 //
+// Connections are edge-triggered over plain TCP and unix sockets, so the
+// loop serves them in the order their requests arrive (level triggering put
+// a connection served in one turn back ahead of those that became ready
+// after it, which made keep-alive latency bimodal). A read that fills its
+// room may leave bytes epoll will not announce again: such a connection is
+// read once more at the end of the turn. TLS stays level-triggered.
+//
 // TLS (certfile set): every connection starts with a non-blocking handshake
 // on the loop, without the GIL, within header_timeout together with its
 // first request head; a stalled or failed handshake is closed there and
