@@ -226,6 +226,18 @@ def test_pipelined_burst_larger_than_the_read_buffer(pipe_server):
         assert [c.read().body for _ in paths] == [f"ok GET {p}\n".encode() for p in paths]
 
 
+def test_request_sent_while_the_app_runs_is_answered(pipe_server):
+    # The next request arrives while the application still runs the first:
+    # the loop, edge-triggered, is told once, while the connection is not
+    # its own to read, and must read it once the connection is back.
+    with Client(pipe_server, timeout=5) as c:
+        c.send(req("GET", "/sleep/0.6"))
+        time.sleep(0.3)
+        c.send(req("GET", "/while-running"))
+        assert c.read().body == b"ok GET /sleep/0.6\n"
+        assert c.read().body == b"ok GET /while-running\n"
+
+
 @pytest.mark.parametrize("rest", [
     b"GET /held/3 HTTP/1.1\r\nHost: x\r\n",                          # a head cut short
     b"POST /held/3 HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n01234",  # a body cut short

@@ -140,7 +140,13 @@ void LoopWorker::watch(Conn* c, uint32_t events) {
 }
 
 void LoopWorker::read_again_later(Conn* c) {
-  if (!c->edge || c->posted || !c->io.may_hold_unread()) return;
+  // Only a connection the loop reads next: an application thread may be
+  // reading one it owns.
+  const bool reading = c->state == Conn::State::kHead || c->state == Conn::State::kBody ||
+                       c->state == Conn::State::kIdle || c->state == Conn::State::kLingering;
+  if (!reading || !c->edge || c->posted) return;
+  if (!c->io.may_hold_unread() && !c->missed_edge) return;
+  c->missed_edge = false;
   c->posted = true;
   read_again_.push_back(c);
 }
@@ -274,6 +280,7 @@ void LoopWorker::accept_ready(const sys::Listener& listener) {
     c->first_request = true;
     c->usable = true;
     c->edge = !options_.tls;
+    c->missed_edge = false;
     c->events = EPOLLIN;
     epoll_event ev{};
     ev.events = EPOLLIN | (c->edge ? uint32_t(EPOLLET) : 0u);
@@ -301,12 +308,16 @@ void LoopWorker::on_readable(Conn* c) {
     drain_linger(c);
     return;
   }
-  // A stale event from this epoll batch: the connection was handed to the
-  // app or closed (and maybe reused) while an earlier event was handled.
-  if (c->state == Conn::State::kRunning || c->state == Conn::State::kEnding ||
-      c->state == Conn::State::kClosed) {
+  // The application owns the connection: an edge-triggered one stays in
+  // epoll meanwhile, and what this event announced is read once the loop
+  // has it back. Or a stale event from this batch: the connection was
+  // handed to the app or closed (and maybe reused) while an earlier event
+  // was handled.
+  if (c->state == Conn::State::kRunning || c->state == Conn::State::kEnding) {
+    c->missed_edge = true;
     return;
   }
+  if (c->state == Conn::State::kClosed) return;
   if (c->state == Conn::State::kSending) {
     send_pending(c);
     return;

@@ -51,6 +51,7 @@ struct LoopWorker::Conn : DeadlineNode, Job {
   // next one in the socket.
   bool edge = false;
   bool posted = false;     // in LoopWorker::read_again_
+  bool missed_edge = false;  // an event came while the application owned it
   bool first_request = true;
   bool keep_alive = false;
   bool usable = true;

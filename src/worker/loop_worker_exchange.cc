@@ -98,10 +98,12 @@ void LoopWorker::dispatch(Conn* c) {
   unlink(c);
   c->state = Conn::State::kRunning;
   ++running_;
-  // An application thread owns the connection now: the loop stops watching
-  // it. With threads == 1 the loop itself runs the app and sees no events
-  // meanwhile, so the two epoll_ctl calls per request are saved.
-  if (pool_) watch(c, 0);
+  // An application thread owns the connection now. A level-triggered (TLS)
+  // one leaves epoll, whose EPOLLHUP and EPOLLERR would otherwise spin the
+  // loop while the app runs; an edge-triggered one stays, and an event
+  // meanwhile is remembered (missed_edge). With threads == 1 the loop
+  // itself runs the app and sees no events meanwhile.
+  if (pool_ && !c->edge) watch(c, 0);
   const size_t max_keepalived =
       size_t(std::max(0, options_.worker_connections - options_.threads));
   // The last request before a max_requests recycle says "close", so no
@@ -149,10 +151,15 @@ void LoopWorker::run_request(Conn* c) {
     c->io.set_wait_timeout(0);
   }
   if (!pool_) return;
+  bool first;
   {
     std::lock_guard<std::mutex> lock(completions_mutex_);
+    first = completions_.empty();
     completions_.push_back(c);
   }
+  // One wake-up per batch: the loop reads the eventfd before it takes the
+  // list, so a completion added after that finds the list empty and wakes it again.
+  if (!first) return;
   uint64_t one = 1;
   (void)!::write(completions_fd_.get(), &one, sizeof(one));
 }
@@ -238,7 +245,7 @@ void LoopWorker::end_after_send(Conn* c) {
   unlink(c);
   c->state = Conn::State::kEnding;
   if (pool_) {
-    watch(c, 0);
+    if (!c->edge) watch(c, 0);
     pool_->submit(c);
   } else {
     run_request(c);
