@@ -31,6 +31,11 @@ bool BodyReader::wire_complete() const {
   return true;
 }
 
+bool BodyReader::buffered_to_end() const {
+  if (framing_ == http::BodyFraming::kContentLength) return conn_->end() - conn_->pos() >= remaining_;
+  return wire_complete();
+}
+
 bool BodyReader::can_drain_within(uint64_t limit) const {
   if (wire_complete()) return true;
   return framing_ == http::BodyFraming::kContentLength && remaining_ <= limit;

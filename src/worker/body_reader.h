@@ -51,6 +51,9 @@ class BodyReader {
   // True when the framing has been read to its end (nothing left on the wire
   // for this request), whether or not the caller consumed every byte.
   bool wire_complete() const;
+  // True when the rest of the body is in the connection's buffer, so that
+  // reading it takes no read from the socket.
+  bool buffered_to_end() const;
   http::ErrorKind framing_error() const { return framing_error_; }
   uint64_t bytes_read() const { return bytes_read_; }
   // The client closed its side while the body was being read.

@@ -125,9 +125,8 @@ void LoopWorker::set_accepting(bool on) {
 
 void LoopWorker::watch(Conn* c, uint32_t events) {
   if (c->events == events) return;
-  // A connection the app owns is taken out of epoll altogether: EPOLLHUP and
-  // EPOLLERR are reported even with no events asked for, and would spin the
-  // loop while the app runs.
+  // 0 takes the connection out of epoll altogether (EPOLLHUP and EPOLLERR
+  // are reported even with no events asked for): see dispatch().
   if (events == 0) {
     epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, c->io.fd(), nullptr);
   } else {

@@ -145,6 +145,7 @@ class LoopWorker {
   sys::Fd completions_fd_;  // eventfd: application threads -> loop
   std::mutex completions_mutex_;
   std::vector<Conn*> completions_;
+  std::vector<Conn*> completed_;  // the loop's side of the swap: no allocation per batch
   std::unique_ptr<ThreadPool> pool_;
 
   std::vector<std::unique_ptr<Conn>> owned_;  // every connection object made
