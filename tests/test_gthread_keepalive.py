@@ -5,12 +5,13 @@ says `Connection: close` whenever the server is going to close."""
 import http.client
 import json
 import os
+import socket
 import threading
 import time
 
 import pytest
 
-from conftest import Response, send_all_tolerant
+from conftest import Response, proc_status_kb, send_all_tolerant
 from gthread_support import APP, Client, req
 
 
@@ -224,6 +225,42 @@ def test_pipelined_burst_larger_than_the_read_buffer(pipe_server):
     with Client(pipe_server, timeout=5) as c:
         c.send(b"".join(req("GET", p) for p in paths))
         assert [c.read().body for _ in paths] == [f"ok GET {p}\n".encode() for p in paths]
+
+
+def test_a_long_pipeline_does_not_grow_the_stack(start_server):
+    # 60,000 requests sent at once behind a head of about 0.8 MB, which grows
+    # the read buffer so that tens of thousands of requests sit in it at once.
+    # With one thread the loop serves each in turn; serving the next from the
+    # keep-alive of the one before it, recursively, grew the worker's stack by
+    # about half a megabyte here, and without bound as the buffer grows.
+    srv = start_server(APP, ["-k", "gthread", "--threads", "1", "--keep-alive", "5"])
+    (pid,) = srv.workers()
+    stack_before = proc_status_kb(pid, "VmStk")
+    big = [(f"X-Filler-{i}", "f" * 8000) for i in range(99)]
+    count = 60_000
+    with Client(srv, timeout=30) as c:
+        c.send(req("GET", "/first", big) + b"GET /p HTTP/1.1\r\nHost: x\r\n\r\n" * count)
+        assert c.read().body == b"ok GET /first\n"
+        for i in range(count):
+            assert c.read().status == 200, f"response {i}"
+    assert proc_status_kb(pid, "VmStk") - stack_before < 128
+
+
+def test_half_close_after_part_of_a_head_closes_on_a_kept_alive_connection(start_server):
+    # The part of a head and the client's FIN arrive together while the
+    # loop is busy (one thread, running another client's slow request):
+    # one edge for both. The read takes the bytes; the FIN must still be
+    # seen, and the connection closed, not left waiting for the rest.
+    srv = start_server(APP, ["-k", "gthread", "--threads", "1", "--keep-alive", "30"])
+    with Client(srv, timeout=5) as a, Client(srv, timeout=5) as busy:
+        assert a.request("GET", "/first").status == 200
+        busy.send(req("GET", "/sleep/0.5"))
+        time.sleep(0.2)  # the loop runs the sleep now
+        a.send(b"GET /never HTTP/1.1\r\nHost: x\r\n")
+        a.sock.shutdown(socket.SHUT_WR)
+        assert busy.read().status == 200
+        assert a.eof_within(3)
+    assert not [e for e in srv.records() if e.get("path") == "/never"]
 
 
 def test_request_sent_while_the_app_runs_is_answered(pipe_server):

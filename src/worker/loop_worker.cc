@@ -123,6 +123,12 @@ void LoopWorker::set_accepting(bool on) {
   }
 }
 
+namespace {
+// How an edge-triggered connection is registered: EPOLLRDHUP tells the loop
+// that a short read left the peer's FIN to read (see run()).
+constexpr uint32_t kEdge = EPOLLET | EPOLLRDHUP;
+}  // namespace
+
 void LoopWorker::watch(Conn* c, uint32_t events) {
   if (c->events == events) return;
   // 0 takes the connection out of epoll altogether (EPOLLHUP and EPOLLERR
@@ -131,7 +137,7 @@ void LoopWorker::watch(Conn* c, uint32_t events) {
     epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, c->io.fd(), nullptr);
   } else {
     epoll_event ev{};
-    ev.events = events | (c->edge ? uint32_t(EPOLLET) : 0u);
+    ev.events = events | (c->edge ? kEdge : 0u);
     ev.data.ptr = c;
     epoll_ctl(epoll_.get(), c->events == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, c->io.fd(), &ev);
   }
@@ -213,7 +219,11 @@ int LoopWorker::run() {
       } else if (tag >= kListenerTag && tag < kMaxTag) {
         if (alive_ && !retiring_) accept_ready(listeners_[tag - kListenerTag]);
       } else {
-        on_readable(static_cast<Conn*>(events[i].data.ptr));
+        Conn* c = static_cast<Conn*>(events[i].data.ptr);
+        // The peer's FIN (or an error) may have come with the last bytes: a
+        // short read takes the bytes, and no edge will announce the end.
+        if (events[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) c->missed_edge = true;
+        on_readable(c);
       }
     }
     read_again();
@@ -282,7 +292,7 @@ void LoopWorker::accept_ready(const sys::Listener& listener) {
     c->missed_edge = false;
     c->events = EPOLLIN;
     epoll_event ev{};
-    ev.events = EPOLLIN | (c->edge ? uint32_t(EPOLLET) : 0u);
+    ev.events = EPOLLIN | (c->edge ? kEdge : 0u);
     ev.data.ptr = c;
     epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev);
     reading_.push_back(c, header_deadline());

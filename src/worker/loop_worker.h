@@ -151,6 +151,8 @@ class LoopWorker {
   std::vector<std::unique_ptr<Conn>> owned_;  // every connection object made
   std::vector<Conn*> free_;                   // closed ones, reused
   std::vector<Conn*> read_again_, reading_again_;  // see read_again_later()
+  bool serving_inline_ = false;  // threads == 1: dispatch() is running a request
+  Conn* next_inline_ = nullptr;  // the pipelined request it runs next
   size_t open_ = 0;
   size_t running_ = 0;
   bool accepting_ = false;

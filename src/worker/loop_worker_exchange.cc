@@ -129,9 +129,18 @@ void LoopWorker::dispatch(Conn* c) {
   if (pool_) {
     c->io.uncork();  // the thread may take a while: the previous response goes now
     pool_->submit(c);
+  } else if (serving_inline_) {
+    // A pipelined request, dispatched from the keep_alive() of the one
+    // before it: the loop below serves it once the stack has unwound, so a
+    // long pipeline does not grow the stack by a request each.
+    next_inline_ = c;
   } else {
-    run_request(c);
-    complete(c);
+    serving_inline_ = true;
+    for (Conn* next = c; next != nullptr; next = std::exchange(next_inline_, nullptr)) {
+      run_request(next);
+      complete(next);
+    }
+    serving_inline_ = false;
   }
 }
 
